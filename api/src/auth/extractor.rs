@@ -1,0 +1,54 @@
+//! `AuthUser`: the bearer token checked and the caller loaded with current roles.
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use entity::{role_assignments, users};
+use futures_util::future::LocalBoxFuture;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::{Caller, Grant, Role};
+use crate::{error::ApiError, state::AppState};
+
+/// The authenticated caller; the handler's signature shows that a login is needed.
+pub struct AuthUser(pub Caller);
+
+/// The bearer token of a request, if any.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req).map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("state missing")))?;
+            let token = token.ok_or_else(ApiError::unauthorized)?;
+            let (user_id, version) =
+                state.jwt.verify(&token, state.clock.now()).ok_or_else(ApiError::unauthorized)?;
+            load_caller(&state, user_id, version).await.map(AuthUser)
+        })
+    }
+}
+
+/// Loads a user whose token version still matches, with the roles they hold now.
+pub async fn load_caller(state: &AppState, user_id: i64, version: i32) -> Result<Caller, ApiError> {
+    let db = state.db.conn();
+    let user = users::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .filter(|u| u.token_version == version && !u.disabled)
+        .ok_or_else(ApiError::unauthorized)?;
+    let grants = role_assignments::Entity::find()
+        .filter(role_assignments::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|a| Some(Grant { id: a.id, role: Role::parse(&a.role)?, scope_id: a.scope_id }))
+        .collect();
+    Ok(Caller { user, grants })
+}

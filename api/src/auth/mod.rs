@@ -1,0 +1,9 @@
+//! Authentication and authorization: tokens, the caller, roles and scopes.
+
+pub mod extractor;
+pub mod jwt;
+pub mod roles;
+pub mod scope;
+
+pub use extractor::AuthUser;
+pub use roles::{Caller, Grant, Role};

@@ -1,0 +1,237 @@
+//! Settings: every `LINLI_*` variable, read in one place.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{bail, Context};
+
+/// Where the server runs: development allows the mock WeChat mode, production does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    /// Local use and tests.
+    Development,
+    /// A real deployment.
+    Production,
+}
+
+/// How the server talks to WeChat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WechatMode {
+    /// No network: `mock:<name>` codes log in as stable users.
+    Mock,
+    /// Calls the WeChat API at `api_base`.
+    Live,
+}
+
+/// WeChat client settings.
+#[derive(Clone, Debug)]
+pub struct WechatSettings {
+    /// Mock or live.
+    pub mode: WechatMode,
+    /// Base URL of the WeChat API (a wiremock server in tests).
+    pub api_base: String,
+    /// Mini-program app id.
+    pub appid: String,
+    /// Mini-program app secret.
+    pub secret: String,
+    /// Timeout of one call to WeChat.
+    pub timeout: Duration,
+}
+
+/// Request limits per client.
+#[derive(Clone, Debug)]
+pub struct RateLimits {
+    /// Login and refresh calls per client per window.
+    pub login: u64,
+    /// Writes (POST, PUT, PATCH, DELETE) per client per window.
+    pub writes: u64,
+    /// Length of a window.
+    pub window: Duration,
+}
+
+/// All settings of one server.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Database URL: `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// Redis URL; `None` uses the in-process cache.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key.
+    pub redis_prefix: String,
+    /// Development or production.
+    pub env: Environment,
+    /// HMAC secret of access tokens.
+    pub jwt_secret: String,
+    /// Lifetime of an access token.
+    pub access_ttl: Duration,
+    /// Lifetime of a refresh token.
+    pub refresh_ttl: Duration,
+    /// WeChat client settings.
+    pub wechat: WechatSettings,
+    /// Uploads and the default SQLite database live here.
+    pub data_dir: PathBuf,
+    /// Rate limits.
+    pub rate: RateLimits,
+    /// Largest accepted JSON body in bytes.
+    pub json_limit: usize,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
+    pub trust_forwarded: bool,
+    /// Largest database pool.
+    pub db_max_connections: u32,
+}
+
+const DEV_JWT_SECRET: &str = "linli-development-secret-do-not-use-in-production";
+
+impl Settings {
+    /// Reads the settings from `LINLI_*` environment variables.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let env = match var("LINLI_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => bail!("LINLI_ENV must be development or production, not {other:?}"),
+        };
+        let data_dir = PathBuf::from(var("LINLI_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match var("LINLI_DATABASE_URL") {
+            Some(url) => url,
+            None => {
+                std::fs::create_dir_all(&data_dir)
+                    .with_context(|| format!("cannot create {}", data_dir.display()))?;
+                format!("sqlite://{}/linli.db?mode=rwc", data_dir.display())
+            }
+        };
+        let mode = match var("LINLI_WECHAT_MODE").as_deref() {
+            None | Some("mock") => WechatMode::Mock,
+            Some("live") => WechatMode::Live,
+            Some(other) => bail!("LINLI_WECHAT_MODE must be mock or live, not {other:?}"),
+        };
+        let number = |name: &str, default: u64| -> anyhow::Result<u64> {
+            match var(name) {
+                Some(v) => v.parse().with_context(|| format!("{name} must be a number")),
+                None => Ok(default),
+            }
+        };
+        let settings = Settings {
+            bind: var("LINLI_BIND")
+                .unwrap_or_else(|| "127.0.0.1:8080".into())
+                .parse()
+                .context("LINLI_BIND must be host:port, e.g. 127.0.0.1:8080")?,
+            database_url,
+            redis_url: var("LINLI_REDIS_URL"),
+            redis_prefix: var("LINLI_REDIS_PREFIX").unwrap_or_else(|| "linli:".into()),
+            env,
+            jwt_secret: var("LINLI_JWT_SECRET").unwrap_or_else(|| DEV_JWT_SECRET.into()),
+            access_ttl: Duration::from_secs(number("LINLI_ACCESS_TOKEN_TTL_SECS", 900)?),
+            refresh_ttl: Duration::from_secs(number("LINLI_REFRESH_TOKEN_TTL_SECS", 30 * 86400)?),
+            wechat: WechatSettings {
+                mode,
+                api_base: var("LINLI_WECHAT_API_BASE")
+                    .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
+                appid: var("LINLI_WECHAT_APPID").unwrap_or_default(),
+                secret: var("LINLI_WECHAT_SECRET").unwrap_or_default(),
+                timeout: Duration::from_millis(number("LINLI_WECHAT_TIMEOUT_MS", 5000)?),
+            },
+            data_dir,
+            rate: RateLimits {
+                login: number("LINLI_RATE_LOGIN_PER_MINUTE", 20)?,
+                writes: number("LINLI_RATE_WRITES_PER_MINUTE", 120)?,
+                window: Duration::from_secs(60),
+            },
+            json_limit: number("LINLI_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
+            trust_forwarded: var("LINLI_TRUST_FORWARDED").as_deref() == Some("true"),
+            db_max_connections: number("LINLI_DB_MAX_CONNECTIONS", 16)? as u32,
+        };
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Development settings for tests and tools: mock WeChat, in-process cache.
+    pub fn for_development(database_url: impl Into<String>, data_dir: PathBuf) -> Self {
+        Settings {
+            bind: "127.0.0.1:0".parse().expect("static address"),
+            database_url: database_url.into(),
+            redis_url: None,
+            redis_prefix: "linli:".into(),
+            env: Environment::Development,
+            jwt_secret: DEV_JWT_SECRET.into(),
+            access_ttl: Duration::from_secs(900),
+            refresh_ttl: Duration::from_secs(30 * 86400),
+            wechat: WechatSettings {
+                mode: WechatMode::Mock,
+                api_base: "https://api.weixin.qq.com".into(),
+                appid: String::new(),
+                secret: String::new(),
+                timeout: Duration::from_secs(5),
+            },
+            data_dir,
+            rate: RateLimits { login: 20, writes: 120, window: Duration::from_secs(60) },
+            json_limit: 64 * 1024,
+            trust_forwarded: false,
+            db_max_connections: 16,
+        }
+    }
+
+    /// Refuses settings that are unsafe for the chosen environment.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.access_ttl.is_zero() || self.access_ttl > Duration::from_secs(30 * 60) {
+            bail!("LINLI_ACCESS_TOKEN_TTL_SECS must be between 1 and 1800 seconds");
+        }
+        if self.env != Environment::Production {
+            return Ok(());
+        }
+        if self.wechat.mode == WechatMode::Mock {
+            bail!("LINLI_ENV=production refuses LINLI_WECHAT_MODE=mock: set LINLI_WECHAT_MODE=live with LINLI_WECHAT_APPID and LINLI_WECHAT_SECRET");
+        }
+        if self.wechat.appid.is_empty() || self.wechat.secret.is_empty() {
+            bail!("LINLI_ENV=production needs LINLI_WECHAT_APPID and LINLI_WECHAT_SECRET");
+        }
+        let secret = &self.jwt_secret;
+        let distinct = secret.chars().collect::<std::collections::BTreeSet<_>>().len();
+        if secret == DEV_JWT_SECRET || secret.len() < 32 || distinct < 10 {
+            bail!("LINLI_ENV=production needs a strong LINLI_JWT_SECRET: at least 32 random characters (e.g. `openssl rand -base64 48`)");
+        }
+        Ok(())
+    }
+
+    /// True when the database is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn production() -> Settings {
+        let mut s = Settings::for_development("sqlite::memory:", PathBuf::from("."));
+        s.env = Environment::Production;
+        s.wechat.mode = WechatMode::Live;
+        s.wechat.appid = "wx123".into();
+        s.wechat.secret = "secret".into();
+        s.jwt_secret = "Zq8v1N4xP0cR7mT2bY6wK9eH3jL5sD8fG1aU4oI7".into();
+        s
+    }
+
+    #[test]
+    fn production_accepts_live_wechat_and_a_strong_secret() {
+        assert!(production().check().is_ok());
+    }
+
+    #[test]
+    fn production_refuses_the_mock_wechat_mode() {
+        let mut s = production();
+        s.wechat.mode = WechatMode::Mock;
+        assert!(s.check().unwrap_err().to_string().contains("LINLI_WECHAT_MODE"));
+    }
+
+    #[test]
+    fn production_refuses_a_weak_or_default_secret() {
+        for weak in ["short", DEV_JWT_SECRET, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"] {
+            let mut s = production();
+            s.jwt_secret = weak.into();
+            assert!(s.check().unwrap_err().to_string().contains("LINLI_JWT_SECRET"));
+        }
+    }
+}

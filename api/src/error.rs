@@ -1,0 +1,230 @@
+//! `ApiError`: the only place where errors become HTTP responses.
+
+use std::{borrow::Cow, collections::BTreeMap, fmt};
+
+use actix_web::{
+    http::{header, StatusCode},
+    HttpResponse, ResponseError,
+};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Result of a handler or service.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable snake_case code for programs, e.g. `validation_failed`.
+    pub code: String,
+    /// Chinese message fit to show to the user.
+    pub message: String,
+    /// Per-field messages on validation failures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+/// An error that answers with a status and an `ErrorBody`.
+pub struct ApiError {
+    status: StatusCode,
+    code: Cow<'static, str>,
+    message: Cow<'static, str>,
+    fields: Option<BTreeMap<String, String>>,
+    retry_after: Option<u64>,
+    source: Option<anyhow::Error>,
+}
+
+impl ApiError {
+    /// An error with the given status, code and message.
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            fields: None,
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    /// 400 with a code and message.
+    pub fn bad_request(code: &'static str, message: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 401: missing, expired or invalid credentials.
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "登录已失效，请重新登录")
+    }
+
+    /// 401 for bad username or password.
+    pub fn invalid_credentials() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "用户名或密码错误")
+    }
+
+    /// 403: known caller without the needed role.
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "没有权限进行此操作")
+    }
+
+    /// 404 for a resource that does not exist or is outside the caller's scope.
+    pub fn not_found(what: &'static str) -> Self {
+        let name = match what {
+            "user" => "用户",
+            "district" => "区县",
+            "street" => "街道",
+            "community" => "社区",
+            "grid" => "网格",
+            "residence" => "住户登记",
+            "role_assignment" => "角色分配",
+            "route" => "接口",
+            _ => "资源",
+        };
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{name}不存在或无权访问"))
+    }
+
+    /// 409 with a code and message.
+    pub fn conflict(code: &'static str, message: &'static str) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 422 with per-field messages.
+    pub fn validation(fields: BTreeMap<String, String>) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "提交的内容有误，请检查后重试",
+        );
+        e.fields = Some(fields);
+        e
+    }
+
+    /// 422 for one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(BTreeMap::from([(field.to_owned(), message.into())]))
+    }
+
+    /// 429 with `Retry-After` in seconds.
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "操作太频繁，请稍后再试");
+        e.retry_after = Some(retry_after.max(1));
+        e
+    }
+
+    /// 503: a dependency is down for now.
+    pub fn unavailable(code: &'static str, message: &'static str) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    }
+
+    /// 500: logs the cause once when answered; says only "internal error".
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error");
+        e.source = Some(source.into());
+        e
+    }
+
+    /// Sets `Retry-After` on any error.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.code)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source:#}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            match &self.source {
+                Some(source) => tracing::error!(code = %self.code, error = %format!("{source:#}"), "request failed"),
+                None => tracing::warn!(code = %self.code, "request failed"),
+            }
+        }
+        let mut builder = HttpResponse::build(self.status);
+        if self.status == StatusCode::UNAUTHORIZED {
+            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        builder.json(ErrorBody {
+            code: self.code.to_string(),
+            message: self.message.to_string(),
+            fields: self.fields.clone(),
+        })
+    }
+}
+
+/// True when a database error is a unique-constraint violation.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// True when a database error is a foreign-key violation.
+pub fn is_foreign_key_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_)))
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        let busy = match &err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+                is_transient(e)
+            }
+            _ => false,
+        };
+        if busy {
+            tracing::warn!(error = %err, "database busy or unreachable");
+            return Self::unavailable("service_busy", "服务繁忙，请稍后再试").with_retry_after(1);
+        }
+        Self::internal(err)
+    }
+}
+
+/// Serialization failures, deadlocks, SQLite busy and dropped connections are worth a retry.
+fn is_transient(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        Error::Database(db) => matches!(
+            db.code().as_deref(),
+            Some("40001" | "40P01" | "5" | "6" | "517" | "261" | "262")
+        ),
+        Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed => true,
+        _ => false,
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::internal(err)
+    }
+}

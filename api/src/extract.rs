@@ -1,0 +1,150 @@
+//! Request extractors that answer bad input with `ApiError`: JSON bodies and query strings,
+//! deserialized strictly and validated with `validator`.
+
+use std::collections::BTreeMap;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use futures_util::{future::LocalBoxFuture, StreamExt};
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::{error::ApiError, state::AppState};
+
+/// A JSON body, deserialized (unknown fields refused by the DTO) and validated.
+pub struct ValidatedJson<T>(pub T);
+
+/// A query string, deserialized and validated.
+pub struct ValidatedQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.settings.json_limit)
+            .unwrap_or(64 * 1024);
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "请求内容须为 JSON（Content-Type: application/json）",
+                ));
+            }
+            if declared.is_some_and(|n| n > limit) {
+                return Err(too_large());
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| ApiError::bad_request("invalid_body", "请求内容不完整"))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let value: T = parse_json(&body)?;
+            validate(&value)?;
+            Ok(ValidatedJson(value))
+        })
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = serde_urlencoded::from_str::<T>(req.query_string())
+            .map_err(|e| serde_failure(&e.to_string(), None))
+            .and_then(|value| validate(&value).map(|_| ValidatedQuery(value)));
+        std::future::ready(parsed)
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "提交的内容过大")
+}
+
+/// Deserializes JSON, telling syntax errors (400) from shape errors (422 with the field).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::bad_request("invalid_json", "请求内容不是有效的 JSON");
+        }
+        serde_failure(&inner.to_string(), Some(&path))
+    })?;
+    de.end().map_err(|_| ApiError::bad_request("invalid_json", "请求内容不是有效的 JSON"))?;
+    Ok(value)
+}
+
+/// Turns a serde message into a field error; the field is named in backticks for
+/// missing and unknown fields, otherwise it is the path.
+fn serde_failure(message: &str, path: Option<&str>) -> ApiError {
+    let named = message.split('`').nth(1).map(str::to_owned);
+    let (field, text) = if message.starts_with("missing field") {
+        (named, "缺少必填字段")
+    } else if message.starts_with("unknown field") {
+        (named, "不支持的字段")
+    } else {
+        (path.filter(|p| *p != ".").map(str::to_owned), "字段类型或格式不正确")
+    };
+    let field = match (field, path) {
+        (Some(f), Some(p)) if p != "." && !p.ends_with(&f) => format!("{p}.{f}"),
+        (Some(f), _) => f,
+        (None, _) => "body".to_owned(),
+    };
+    ApiError::field(&field, text)
+}
+
+/// Runs `validator` and maps its errors to per-field messages.
+pub fn validate<T: Validate>(value: &T) -> Result<(), ApiError> {
+    value.validate().map_err(|errors| {
+        let mut fields = BTreeMap::new();
+        collect(&errors, "", &mut fields);
+        ApiError::validation(fields)
+    })
+}
+
+fn collect(errors: &ValidationErrors, prefix: &str, out: &mut BTreeMap<String, String>) {
+    for (field, kind) in errors.errors() {
+        let name = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                if let Some(e) = list.first() {
+                    let text = e.message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| {
+                        match e.code.as_ref() {
+                            "length" => "长度不符合要求".to_owned(),
+                            "range" => "超出允许范围".to_owned(),
+                            "url" => "不是有效的网址".to_owned(),
+                            _ => "格式不正确".to_owned(),
+                        }
+                    });
+                    out.insert(name, text);
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect(inner, &name, out),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    collect(inner, &format!("{name}[{i}]"), out);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Identity handlers: thin HTTP over `service`.
+
+use actix_web::{web, HttpResponse};
+
+use super::{dto::*, service};
+use crate::{
+    auth::AuthUser,
+    error::{ApiResult, ErrorBody},
+    extract::ValidatedJson,
+    state::AppState,
+};
+
+/// Log in with a WeChat `wx.login` code.
+#[utoipa::path(post, path = "/api/v1/auth/wechat-login", tag = "auth", security(()), request_body = WechatLogin,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 400, description = "`wechat_code_invalid` (WeChat 40029) or malformed JSON", body = ErrorBody),
+        (status = 403, description = "`wechat_user_blocked` (WeChat 40226)", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 429, description = "`rate_limited` or `wechat_rate_limited` (45011), with Retry-After", body = ErrorBody),
+        (status = 502, description = "`wechat_error`: WeChat answered something unexpected", body = ErrorBody),
+        (status = 503, description = "`wechat_unavailable`: WeChat busy (-1) or timed out", body = ErrorBody)))]
+pub async fn wechat_login(state: web::Data<AppState>, body: ValidatedJson<WechatLogin>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::wechat_login(&state, &body.0.code).await?))
+}
+
+/// Log in to the staff console with a username and password.
+#[utoipa::path(post, path = "/api/v1/auth/password-login", tag = "auth", security(()), request_body = PasswordLogin,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
+        (status = 403, description = "`account_disabled`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody)))]
+pub async fn password_login(state: web::Data<AppState>, body: ValidatedJson<PasswordLogin>) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    Ok(HttpResponse::Ok().json(service::password_login(&state, &body.username, &body.password).await?))
+}
+
+/// Exchange a refresh token for new tokens (the old one stops working; reusing it ends the session).
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", security(()), request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 401, description = "`invalid_refresh_token`, or `refresh_token_reused` (the whole session is revoked)", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody)))]
+pub async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::refresh(&state, &body.0.refresh_token).await?))
+}
+
+/// End the session of a refresh token.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(()), request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Session ended (also for unknown tokens)"),
+        (status = 422, description = "`validation_failed`", body = ErrorBody)))]
+pub async fn logout(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> ApiResult<HttpResponse> {
+    service::logout(&state, &body.0.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's profile and roles.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me",
+    responses(
+        (status = 200, description = "Profile; the phone is unmasked for its owner", body = MeView),
+        (status = 401, description = "`unauthorized`: missing, expired or invalid token", body = ErrorBody)))]
+pub async fn get_me(state: web::Data<AppState>, AuthUser(caller): AuthUser) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::me(&state, &caller).await?))
+}
+
+/// Change the caller's nickname or avatar.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = UpdateMe,
+    responses(
+        (status = 200, description = "Updated profile", body = MeView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody)))]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    body: ValidatedJson<UpdateMe>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::update_me(&state, &caller, body.0).await?))
+}
+
+/// Bind the phone number from WeChat's phone-number button.
+#[utoipa::path(post, path = "/api/v1/me/phone", tag = "me", request_body = BindPhone,
+    responses(
+        (status = 200, description = "Profile with the phone", body = MeView),
+        (status = 400, description = "`wechat_code_invalid`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 502, description = "`wechat_error`", body = ErrorBody),
+        (status = 503, description = "`wechat_unavailable`", body = ErrorBody)))]
+pub async fn bind_phone(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    body: ValidatedJson<BindPhone>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::bind_phone(&state, &caller, &body.0.code).await?))
+}

@@ -1,0 +1,90 @@
+//! Request middleware: request ids with an access log, and rate limits on logins and writes.
+
+use std::time::Instant;
+
+use actix_web::{
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::{header::HeaderValue, Method},
+    middleware::Next,
+    web, Error,
+};
+use sha2::{Digest, Sha256};
+use tracing::Instrument;
+
+use crate::{auth::extractor::bearer, error::ApiError, state::AppState};
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// Paths counted against the login limit.
+const LOGIN_PATHS: &[&str] = &["/api/v1/auth/wechat-login", "/api/v1/auth/password-login", "/api/v1/auth/refresh"];
+
+/// Gives every request an id (kept from the client when sane) and logs one line per request.
+/// Only the path is logged: query strings may hold coordinates.
+pub async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let started = Instant::now();
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(actix_web::http::header::HeaderName::from_static(REQUEST_ID), value);
+    }
+    let status = res.status().as_u16();
+    let ms = started.elapsed().as_millis() as u64;
+    span.in_scope(|| tracing::info!(status, ms, "request"));
+    Ok(res)
+}
+
+/// Limits logins per client address and writes per user (or address when anonymous).
+pub async fn rate_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if let Some(state) = req.app_data::<web::Data<AppState>>().cloned() {
+        let limits = &state.settings.rate;
+        let client = client_key(&req, state.settings.trust_forwarded);
+        let path = req.path();
+        if LOGIN_PATHS.contains(&path) {
+            check(&state, &format!("rl:login:{client}"), limits.login).await?;
+        }
+        let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        if write && path.starts_with("/api/") {
+            let subject = bearer(req.request())
+                .and_then(|t| state.jwt.verify(t, state.clock.now()))
+                .map(|(user_id, _)| format!("u{user_id}"))
+                .unwrap_or(client);
+            check(&state, &format!("rl:write:{subject}"), limits.writes).await?;
+        }
+    }
+    next.call(req).await
+}
+
+async fn check(state: &AppState, key: &str, limit: u64) -> Result<(), ApiError> {
+    let hit = state.cache.hit(key, state.settings.rate.window).await;
+    if hit.count > limit {
+        let secs = hit.resets_in.as_millis().div_ceil(1000) as u64;
+        return Err(ApiError::too_many_requests(secs));
+    }
+    Ok(())
+}
+
+/// A short hash of the client address: limits need identity, logs and Redis need no IPs.
+fn client_key(req: &ServiceRequest, trust_forwarded: bool) -> String {
+    let ip = if trust_forwarded {
+        req.connection_info().realip_remote_addr().map(str::to_owned)
+    } else {
+        req.peer_addr().map(|a| a.ip().to_string())
+    }
+    .unwrap_or_default();
+    let digest = Sha256::digest(format!("linli-rl:{ip}"));
+    hex::encode(&digest[..8])
+}

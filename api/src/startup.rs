@@ -1,0 +1,123 @@
+//! Building and running the server: `Application::build → port() → run_until_stopped()`.
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_web::{
+    dev::{Server, ServiceResponse},
+    http::StatusCode,
+    middleware::{from_fn, Compress, ErrorHandlerResponse, ErrorHandlers},
+    web, App, HttpRequest, HttpResponse, HttpServer, ResponseError,
+};
+use anyhow::Context;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    auth::jwt::JwtKeys,
+    cache::Cache,
+    clock::Clock,
+    config::Settings,
+    db::Db,
+    error::ApiError,
+    health, identity,
+    middleware::{rate_limit, request_log},
+    openapi, regions, residents, roles,
+    state::AppState,
+    wechat::Wechat,
+};
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Connects, migrates and binds with the real clock.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(Clock::default())).await
+    }
+
+    /// Same as `build`, with a clock the caller can move.
+    pub async fn build_with_clock(settings: Settings, clock: Arc<Clock>) -> anyhow::Result<Self> {
+        let state = web::Data::new(build_state(settings, clock).await?);
+        let listener = TcpListener::bind(state.settings.bind)
+            .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found("route").into()))
+                .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::field("query", e.to_string()).into()))
+                .configure(routes)
+                .default_service(web::to(unknown_route))
+                .wrap(from_fn(rate_limit))
+                .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
+                .wrap(Compress::default())
+                .wrap(from_fn(request_log))
+        })
+        .listen(listener)?
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        .run();
+        Ok(Application { port, server, state })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests reach the clock and database through it).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects the database (running migrations), the cache and the WeChat client.
+pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Result<AppState> {
+    settings.check()?;
+    let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
+    db.migrate().await?;
+    let cache = match &settings.redis_url {
+        Some(url) => Cache::redis(url, &settings.redis_prefix).context("LINLI_REDIS_URL is not a valid Redis URL")?,
+        None => Cache::memory(),
+    };
+    let wechat = Wechat::new(settings.wechat.clone())?;
+    let jwt = JwtKeys::new(&settings.jwt_secret);
+    Ok(AppState { db, cache, wechat, clock, jwt, settings })
+}
+
+/// The route tree.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
+        .route("/docs", web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }))
+        .service(
+            web::scope("/api/v1")
+                .configure(identity::routes)
+                .configure(roles::routes)
+                .configure(regions::routes)
+                .configure(residents::routes),
+        );
+}
+
+async fn unknown_route(_: HttpRequest) -> HttpResponse {
+    ApiError::not_found("route").error_response()
+}
+
+fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let error = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "不支持该请求方法");
+    let (req, _) = res.into_parts();
+    let res = ServiceResponse::new(req, error.error_response()).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}
+
+/// How long a graceful shutdown may take.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);

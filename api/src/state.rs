@@ -1,0 +1,21 @@
+//! `AppState`: everything a handler needs, shared once.
+
+use std::sync::Arc;
+
+use crate::{auth::jwt::JwtKeys, cache::Cache, clock::Clock, config::Settings, db::Db, wechat::Wechat};
+
+/// Shared state of one server.
+pub struct AppState {
+    /// Database pool.
+    pub db: Db,
+    /// Cache and rate-limit store.
+    pub cache: Cache,
+    /// WeChat client.
+    pub wechat: Wechat,
+    /// The clock (tests move it).
+    pub clock: Arc<Clock>,
+    /// Access-token keys.
+    pub jwt: JwtKeys,
+    /// Settings.
+    pub settings: Settings,
+}
