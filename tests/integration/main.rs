@@ -3,3 +3,4 @@
 //! LINLI_TEST_REDIS_URL are set) and talks HTTP.
 
 mod helpers;
+mod identity;
