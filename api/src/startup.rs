@@ -108,8 +108,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-async fn unknown_route(_: HttpRequest) -> HttpResponse {
-    ApiError::not_found("route").error_response()
+/// Unmatched requests: 405 when a resource matched the path but not the method, else 404.
+async fn unknown_route(req: HttpRequest) -> HttpResponse {
+    if req.match_pattern().is_some() {
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "不支持该请求方法").error_response()
+    } else {
+        ApiError::not_found("route").error_response()
+    }
 }
 
 fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {

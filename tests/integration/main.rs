@@ -4,3 +4,6 @@
 
 mod helpers;
 mod identity;
+mod errors;
+mod health;
+mod rate_limits;
