@@ -138,6 +138,21 @@ impl ApiError {
     pub fn code(&self) -> &str {
         &self.code
     }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The JSON body this error answers with.
+    pub fn body_json(&self) -> String {
+        serde_json::to_string(&ErrorBody {
+            code: self.code.to_string(),
+            message: self.message.to_string(),
+            fields: self.fields.clone(),
+        })
+        .unwrap_or_default()
+    }
 }
 
 impl fmt::Debug for ApiError {

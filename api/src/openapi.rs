@@ -5,7 +5,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use crate::{error::ErrorBody, health, identity, regions, residents, roles};
+use crate::{error::ErrorBody, health, identity, points, regions, residents, roles};
 
 /// Declares the bearer scheme used by every authenticated operation.
 struct BearerAuth;
@@ -28,7 +28,7 @@ impl Modify for BearerAuth {
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "health"), (name = "auth"), (name = "me"), (name = "roles"), (name = "regions"), (name = "residents"))
+    tags((name = "health"), (name = "auth"), (name = "me"), (name = "roles"), (name = "regions"), (name = "residents"), (name = "points"))
 )]
 struct BaseDoc;
 
@@ -39,6 +39,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(roles::Doc::openapi());
     doc.merge(regions::Doc::openapi());
     doc.merge(residents::Doc::openapi());
+    doc.merge(points::Doc::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
 }

@@ -20,7 +20,7 @@ use crate::{
     error::ApiError,
     health, identity,
     middleware::{rate_limit, request_log},
-    openapi, regions, residents, roles,
+    openapi, points, regions, residents, roles,
     state::AppState,
     wechat::Wechat,
 };
@@ -104,7 +104,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(identity::routes)
                 .configure(roles::routes)
                 .configure(regions::routes)
-                .configure(residents::routes),
+                .configure(residents::routes)
+                .configure(points::routes),
         );
 }
 

@@ -93,6 +93,19 @@ impl Cache {
         self.memory.hit(key, window)
     }
 
+    /// The top `n` members of a ranking with their scores, best first; `None` when the key is
+    /// missing, Redis fails or there is no Redis (rankings are only kept in Redis).
+    pub async fn ranking_top(&self, key: &str, n: usize) -> Option<Vec<(String, i64)>> {
+        self.redis.as_ref()?.ranking_top(key, n).await
+    }
+
+    /// Stores a whole ranking (Redis only).
+    pub async fn ranking_store(&self, key: &str, members: &[(String, i64)], ttl: Duration) {
+        if let Some(redis) = &self.redis {
+            redis.ranking_store(key, members, ttl).await;
+        }
+    }
+
     /// Checks that Redis answers (always fine for the in-process cache).
     pub async fn ping(&self) -> Result<(), String> {
         match &self.redis {

@@ -16,6 +16,7 @@ use super::WindowCount;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 const CALL_TIMEOUT: Duration = Duration::from_millis(500);
+const SENTINEL: &str = "~";
 const REST_AFTER_FAILURE: Duration = Duration::from_secs(2);
 
 /// Increments a counter, starting its window on the first hit; answers the count and time left.
@@ -160,6 +161,45 @@ impl RedisStore {
         let (count, ttl): (u64, i64) =
             self.call(|mut c| async move { script.key(key).arg(ms).invoke_async(&mut c).await }).await?;
         Some(WindowCount { count, resets_in: Duration::from_millis(ttl.max(0) as u64) })
+    }
+
+    /// The top `n` of a sorted set; `None` when missing or Redis failed.
+    pub async fn ranking_top(&self, key: &str, n: usize) -> Option<Vec<(String, i64)>> {
+        let key = self.key(key);
+        let stop = n as isize; // one extra: the sentinel may be in the range
+        let rows: Vec<(String, f64)> = self
+            .call(|mut c| async move {
+                redis::cmd("ZREVRANGE").arg(key).arg(0).arg(stop).arg("WITHSCORES").query_async(&mut c).await
+            })
+            .await?;
+        if rows.is_empty() {
+            return None;
+        }
+        Some(
+            rows.into_iter()
+                .filter(|(m, _)| m != SENTINEL)
+                .take(n)
+                .map(|(m, s)| (m, s as i64))
+                .collect(),
+        )
+    }
+
+    /// Replaces a sorted set atomically; a sentinel member marks an empty ranking as present.
+    pub async fn ranking_store(&self, key: &str, members: &[(String, i64)], ttl: Duration) {
+        let key = self.key(key);
+        let ms = ttl.as_millis().max(1) as u64;
+        let _: Option<()> = self
+            .call(|mut c| async move {
+                let mut pipe = redis::pipe();
+                pipe.atomic().del(&key).ignore();
+                pipe.zadd(&key, SENTINEL, -1).ignore();
+                for (member, score) in members {
+                    pipe.zadd(&key, member, *score).ignore();
+                }
+                pipe.pexpire(&key, ms as i64).ignore();
+                pipe.query_async(&mut c).await
+            })
+            .await;
     }
 
     /// Checks that Redis answers now, ignoring the rest period.

@@ -1,0 +1,101 @@
+//! Points handlers: the passbook, rules, adjustments and the leaderboard.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{dto::*, leaderboard, service};
+use crate::{
+    auth::AuthUser,
+    error::{ApiResult, ErrorBody},
+    extract::{ValidatedJson, ValidatedQuery},
+    idempotency,
+    pagination::PageQuery,
+    state::AppState,
+};
+
+/// The caller's balance and this month's flows.
+#[utoipa::path(get, path = "/api/v1/me/points", tag = "points",
+    responses(
+        (status = 200, description = "Balance", body = PointsSummary),
+        (status = 401, description = "`unauthorized`", body = ErrorBody)))]
+pub async fn get_my_points(state: web::Data<AppState>, AuthUser(caller): AuthUser) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::summary(&state, &caller).await?))
+}
+
+/// The caller's passbook (存折), newest first.
+#[utoipa::path(get, path = "/api/v1/me/points/entries", tag = "points", params(PageQuery),
+    responses(
+        (status = 200, description = "A page of entries", body = EntryPage),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: bad cursor or limit", body = ErrorBody)))]
+pub async fn list_my_points_entries(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: ValidatedQuery<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::entries(&state, &caller, query.0).await?))
+}
+
+/// A community's published earning rules.
+#[utoipa::path(get, path = "/api/v1/communities/{id}/points-rules", tag = "points", security(()),
+    params(("id" = i64, Path, description = "Community id")),
+    responses(
+        (status = 200, description = "Rules", body = RulesView),
+        (status = 404, description = "`not_found`", body = ErrorBody)))]
+pub async fn get_points_rules(state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::rules(&state, id.into_inner()).await?))
+}
+
+/// Replace a community's earning rules (community staff).
+#[utoipa::path(put, path = "/api/v1/communities/{id}/points-rules", tag = "points", request_body = PutRules,
+    params(("id" = i64, Path, description = "Community id")),
+    responses(
+        (status = 200, description = "The new rules", body = RulesView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such community, or not the caller's", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody)))]
+pub async fn put_points_rules(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+    body: ValidatedJson<PutRules>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::put_rules(&state, &caller, id.into_inner(), body.0).await?))
+}
+
+/// Correct a user's points (community staff); needs an `Idempotency-Key` header.
+#[utoipa::path(post, path = "/api/v1/communities/{id}/points/adjustments", tag = "points", request_body = AdjustmentInput,
+    params(("id" = i64, Path, description = "Community id"),
+           ("Idempotency-Key" = String, Header, description = "Client-chosen key; a retry replays the first answer")),
+    responses(
+        (status = 201, description = "Adjusted (or the replay of the first answer)", body = AdjustmentView),
+        (status = 400, description = "`idempotency_key_required` / `idempotency_key_invalid`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: community or user", body = ErrorBody),
+        (status = 409, description = "`insufficient_points`, `idempotency_request_in_progress`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, `idempotency_key_reused`", body = ErrorBody)))]
+pub async fn create_points_adjustment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+    body: ValidatedJson<AdjustmentInput>,
+) -> ApiResult<HttpResponse> {
+    let key = idempotency::key_from(&req)?;
+    service::adjust(&state, &caller, id.into_inner(), key, body.0).await
+}
+
+/// Top earners of a community this month or year, names masked.
+#[utoipa::path(get, path = "/api/v1/communities/{id}/points/leaderboard", tag = "points", params(("id" = i64, Path, description = "Community id"), LeaderboardQuery),
+    responses(
+        (status = 200, description = "Leaderboard", body = Leaderboard),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody)))]
+pub async fn get_points_leaderboard(
+    state: web::Data<AppState>,
+    _caller: AuthUser,
+    id: web::Path<i64>,
+    query: ValidatedQuery<LeaderboardQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(leaderboard::leaderboard(&state, id.into_inner(), query.0).await?))
+}

@@ -1,0 +1,53 @@
+//! Volunteer points (积分存折): the ledger, earning rules, the passbook and adjustments.
+
+pub mod dto;
+pub mod handlers;
+pub mod leaderboard;
+pub mod ledger;
+pub mod service;
+
+use actix_web::web;
+use utoipa::OpenApi;
+
+/// OpenAPI paths of this domain.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        handlers::get_my_points,
+        handlers::list_my_points_entries,
+        handlers::get_points_rules,
+        handlers::put_points_rules,
+        handlers::create_points_adjustment,
+        handlers::get_points_leaderboard
+    ),
+    components(schemas(
+        dto::PointsSummary,
+        dto::Reference,
+        dto::EntryView,
+        dto::EntryPage,
+        dto::RuleInput,
+        dto::PutRules,
+        dto::RuleView,
+        dto::RulesView,
+        dto::AdjustmentInput,
+        dto::AdjustmentView,
+        dto::Period,
+        dto::LeaderboardEntry,
+        dto::Leaderboard,
+        ledger::Kind
+    ))
+)]
+pub struct Doc;
+
+/// Registers this domain's routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/me/points", web::get().to(handlers::get_my_points))
+        .route("/me/points/entries", web::get().to(handlers::list_my_points_entries))
+        .service(
+            web::resource("/communities/{id}/points-rules")
+                .route(web::get().to(handlers::get_points_rules))
+                .route(web::put().to(handlers::put_points_rules)),
+        )
+        .route("/communities/{id}/points/adjustments", web::post().to(handlers::create_points_adjustment))
+        .route("/communities/{id}/points/leaderboard", web::get().to(handlers::get_points_leaderboard));
+}

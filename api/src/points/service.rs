@@ -1,0 +1,232 @@
+//! The passbook, earning rules and staff adjustments.
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::http::StatusCode;
+use entity::{communities, points_entries, points_rules, points_wallets, users};
+use sea_orm::{
+    sea_query::{Alias, Expr},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::{
+    dto::*,
+    ledger::{self, Change, Kind},
+};
+use crate::{
+    audit::{self, Audit},
+    auth::{scope::managed_community, Caller},
+    clock::month_start,
+    error::{ApiError, ApiResult},
+    idempotency,
+    pagination::{Page, PageQuery},
+    state::AppState,
+};
+
+/// The caller's balance and this month's flows.
+pub async fn summary(state: &AppState, caller: &Caller) -> ApiResult<PointsSummary> {
+    let db = state.db.conn();
+    let wallet = points_wallets::Entity::find()
+        .filter(points_wallets::Column::UserId.eq(caller.id()))
+        .one(db)
+        .await?;
+    let since = month_start(state.clock.now());
+    let sums: Vec<(String, Option<i64>)> = points_entries::Entity::find()
+        .select_only()
+        .column(points_entries::Column::Kind)
+        .column_as(Expr::col(points_entries::Column::Amount).sum().cast_as(Alias::new("bigint")), "total")
+        .filter(points_entries::Column::UserId.eq(caller.id()))
+        .filter(points_entries::Column::CreatedAt.gte(since))
+        .group_by(points_entries::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let total = |kind: Kind| sums.iter().find(|(k, _)| k == kind.as_str()).and_then(|(_, v)| *v).unwrap_or(0);
+    Ok(PointsSummary {
+        balance: wallet.as_ref().map_or(0, |w| w.balance),
+        earned_this_month: total(Kind::Earn),
+        spent_this_month: -(total(Kind::Redeem) + total(Kind::Refund) + total(Kind::Expire)),
+        lifetime_earned: wallet.map_or(0, |w| w.lifetime_earned),
+    })
+}
+
+/// The caller's passbook, newest first.
+pub async fn entries(state: &AppState, caller: &Caller, page: PageQuery) -> ApiResult<EntryPage> {
+    let db = state.db.conn();
+    let mut select = points_entries::Entity::find()
+        .filter(points_entries::Column::UserId.eq(caller.id()))
+        .order_by_desc(points_entries::Column::Id)
+        .limit(page.limit() + 1);
+    if let Some(before) = page.before_id()? {
+        select = select.filter(points_entries::Column::Id.lt(before));
+    }
+    let rows = Page::from_rows(select.all(db).await?, page.limit(), |e| e.id);
+    let items = entry_views(db, rows.items).await?;
+    Ok(EntryPage { items, next_cursor: rows.next_cursor })
+}
+
+/// Entries with their community names.
+pub async fn entry_views<C: ConnectionTrait>(db: &C, rows: Vec<points_entries::Model>) -> ApiResult<Vec<EntryView>> {
+    let ids: HashSet<i64> = rows.iter().map(|e| e.community_id).collect();
+    let names: HashMap<i64, String> = communities::Entity::find()
+        .filter(communities::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|e| EntryView {
+            id: e.id,
+            kind: Kind::parse(&e.kind).unwrap_or(Kind::Adjust),
+            amount: e.amount,
+            balance_after: e.balance_after,
+            reason: e.reason,
+            community_name: names.get(&e.community_id).cloned().unwrap_or_default(),
+            community_id: e.community_id,
+            reference: e.ref_type.zip(e.ref_id).map(|(kind, id)| Reference { kind, id }),
+            created_at: e.created_at,
+        })
+        .collect())
+}
+
+/// A community's published earning rules (public).
+pub async fn rules(state: &AppState, community_id: i64) -> ApiResult<RulesView> {
+    let db = state.db.conn();
+    communities::Entity::find_by_id(community_id).one(db).await?.ok_or_else(|| ApiError::not_found("community"))?;
+    rules_view(db, community_id).await
+}
+
+async fn rules_view<C: ConnectionTrait>(db: &C, community_id: i64) -> ApiResult<RulesView> {
+    let rules = points_rules::Entity::find()
+        .filter(points_rules::Column::CommunityId.eq(community_id))
+        .order_by_asc(points_rules::Column::Action)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| RuleView {
+            label: ledger::action_label(&r.action),
+            action: r.action,
+            points: r.points,
+            daily_cap: r.daily_cap,
+            monthly_cap: r.monthly_cap,
+            enabled: r.enabled,
+        })
+        .collect();
+    Ok(RulesView { community_id, rules })
+}
+
+/// Replaces a community's rules (staff).
+pub async fn put_rules(state: &AppState, caller: &Caller, community_id: i64, input: PutRules) -> ApiResult<RulesView> {
+    let mut seen = HashSet::new();
+    for (i, rule) in input.rules.iter().enumerate() {
+        if !seen.insert(rule.action.as_str()) {
+            return Err(ApiError::field(&format!("rules[{i}].action"), "行为标识重复"));
+        }
+        if let (Some(day), Some(month)) = (rule.daily_cap, rule.monthly_cap) {
+            if day > month {
+                return Err(ApiError::field(&format!("rules[{i}].daily_cap"), "每日上限不能大于每月上限"));
+            }
+        }
+    }
+    let now = state.clock.now();
+    let txn = state.db.begin_write().await?;
+    managed_community(&txn, caller, community_id).await?;
+    points_rules::Entity::delete_many().filter(points_rules::Column::CommunityId.eq(community_id)).exec(&txn).await?;
+    for rule in &input.rules {
+        points_rules::ActiveModel {
+            community_id: Set(community_id),
+            action: Set(rule.action.clone()),
+            points: Set(rule.points),
+            daily_cap: Set(rule.daily_cap),
+            monthly_cap: Set(rule.monthly_cap),
+            enabled: Set(rule.enabled.unwrap_or(true)),
+            updated_by: Set(Some(caller.id())),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        now,
+        Audit {
+            actor_id: caller.id(),
+            action: "points.rules.replace",
+            object_type: "community",
+            object_id: community_id,
+            community_id: Some(community_id),
+            detail: serde_json::json!({ "rules": input.rules }),
+        },
+    )
+    .await?;
+    let view = rules_view(&txn, community_id).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// A staff correction of a user's points, once per `Idempotency-Key`; audited.
+pub async fn adjust(
+    state: &AppState,
+    caller: &Caller,
+    community_id: i64,
+    key: String,
+    input: AdjustmentInput,
+) -> ApiResult<actix_web::HttpResponse> {
+    if input.delta == 0 {
+        return Err(ApiError::field("delta", "调整数额不能为0"));
+    }
+    let request = idempotency::Idempotent {
+        user_id: caller.id(),
+        scope: "points_adjustment",
+        fingerprint: idempotency::fingerprint(&(community_id, &input)),
+        key,
+    };
+    request
+        .run(state, |claim| async move {
+            let now = state.clock.now();
+            let txn = state.db.begin_write().await?;
+            managed_community(&txn, caller, community_id).await?;
+            users::Entity::find_by_id(input.user_id).one(&txn).await?.ok_or_else(|| ApiError::not_found("user"))?;
+            ledger::lock_wallet(&txn, input.user_id, now).await?;
+            let entry_key = format!("claim:{claim}");
+            let entry = ledger::apply(
+                &txn,
+                now,
+                Change {
+                    user_id: input.user_id,
+                    community_id,
+                    amount: input.delta,
+                    kind: Kind::Adjust,
+                    reason: &input.reason,
+                    source: "adjust",
+                    idempotency_key: &entry_key,
+                    reference: None,
+                    actor_id: Some(caller.id()),
+                },
+            )
+            .await?;
+            audit::record(
+                &txn,
+                now,
+                Audit {
+                    actor_id: caller.id(),
+                    action: "points.adjust",
+                    object_type: "points_entry",
+                    object_id: entry.id,
+                    community_id: Some(community_id),
+                    detail: serde_json::json!({ "user_id": input.user_id, "delta": input.delta, "reason": input.reason }),
+                },
+            )
+            .await?;
+            let balance = entry.balance_after;
+            let entry = entry_views(&txn, vec![entry]).await?.pop().ok_or_else(|| ApiError::internal(anyhow::anyhow!("entry view")))?;
+            let body = serde_json::to_string(&AdjustmentView { entry, balance }).map_err(ApiError::internal)?;
+            idempotency::complete(&txn, claim, StatusCode::CREATED, &body, now).await?;
+            txn.commit().await?;
+            Ok((StatusCode::CREATED, body))
+        })
+        .await
+}
