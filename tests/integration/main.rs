@@ -7,3 +7,7 @@ mod identity;
 mod errors;
 mod health;
 mod rate_limits;
+mod roles;
+mod residents;
+mod regions;
+mod points;
