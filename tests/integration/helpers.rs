@@ -257,3 +257,52 @@ fn user_from(body: &Value) -> User {
         refresh: body["refresh_token"].as_str().expect("refresh token").to_owned(),
     }
 }
+
+/// A district and street made by a platform admin.
+pub struct Street {
+    /// District id.
+    pub district_id: i64,
+    /// Street id.
+    pub id: i64,
+}
+
+impl TestApp {
+    /// Creates a district and a street in it.
+    pub async fn street(&self, admin: &User, name: &str) -> Street {
+        let (status, district) = self.post("/api/v1/districts", Some(&admin.token), json!({ "name": format!("{name}区") })).await;
+        assert_eq!(status, StatusCode::CREATED, "{district}");
+        let district_id = district["id"].as_i64().unwrap();
+        let (status, street) = self
+            .post("/api/v1/streets", Some(&admin.token), json!({ "district_id": district_id, "name": format!("{name}街道") }))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{street}");
+        Street { district_id, id: street["id"].as_i64().unwrap() }
+    }
+
+    /// Creates a community in a street, centred at (lat, lng).
+    pub async fn community(&self, admin: &User, street_id: i64, name: &str, lat: f64, lng: f64) -> i64 {
+        let (status, body) = self
+            .post(
+                "/api/v1/communities",
+                Some(&admin.token),
+                json!({ "street_id": street_id, "name": name, "lat": lat, "lng": lng, "checkin_radius_m": 300 }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_i64().unwrap()
+    }
+
+    /// Creates a square grid (side `size` degrees, south-west corner at lat, lng) as `by`.
+    pub async fn grid(&self, by: &User, community_id: i64, name: &str, lat: f64, lng: f64, size: f64) -> i64 {
+        let ring = json!([[lng, lat], [lng + size, lat], [lng + size, lat + size], [lng, lat + size], [lng, lat]]);
+        let (status, body) = self
+            .post(
+                &format!("/api/v1/communities/{community_id}/grids"),
+                Some(&by.token),
+                json!({ "name": name, "boundary": { "type": "Polygon", "coordinates": [ring] } }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_i64().unwrap()
+    }
+}
