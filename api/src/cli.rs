@@ -1,7 +1,5 @@
 //! Commands besides `serve`: migrations, creating an admin and loading demo data.
 
-use std::sync::Arc;
-
 use anyhow::Context;
 
 use crate::{
@@ -45,8 +43,5 @@ pub async fn create_admin_command(settings: &Settings, username: &str, password:
 
 /// `linli seed-demo`.
 pub async fn seed_demo_command(settings: &Settings) -> anyhow::Result<()> {
-    let db = Db::connect(&settings.database_url, 2).await?;
-    db.migrate().await?;
-    let clock = Arc::new(Clock::default());
-    crate::demo::seed(&db, &clock).await
+    crate::demo::seed(settings).await
 }
