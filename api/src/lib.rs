@@ -17,6 +17,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod pagination;
 pub mod points;
+pub mod privacy;
 pub mod regions;
 pub mod residents;
 pub mod roles;

@@ -197,25 +197,3 @@ pub struct Leaderboard {
     /// Top earners, best first.
     pub entries: Vec<LeaderboardEntry>,
 }
-
-/// Masks a display name: its first character, then stars.
-pub fn mask_name(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => format!("{first}{}", "*".repeat(chars.count().clamp(1, 4))),
-        None => "*".to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask_name;
-
-    #[test]
-    fn names_keep_their_first_character() {
-        assert_eq!(mask_name("张三"), "张*");
-        assert_eq!(mask_name("alice"), "a****");
-        assert_eq!(mask_name("欧阳娜娜"), "欧***");
-        assert_eq!(mask_name(""), "*");
-    }
-}

@@ -10,12 +10,13 @@ use sea_orm::{
 };
 
 use super::{
-    dto::{mask_name, Leaderboard, LeaderboardEntry, LeaderboardQuery, Period},
+    dto::{Leaderboard, LeaderboardEntry, LeaderboardQuery, Period},
     ledger::Kind,
 };
 use crate::{
     clock::{month_start, year_start},
     error::{ApiError, ApiResult},
+    privacy::mask_name,
     state::AppState,
 };
 
