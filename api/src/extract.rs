@@ -68,8 +68,12 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedQuery<T>
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = serde_urlencoded::from_str::<T>(req.query_string())
-            .map_err(|e| serde_failure(&e.to_string(), None))
+        let pairs = url::form_urlencoded::parse(req.query_string().as_bytes());
+        let parsed = serde_path_to_error::deserialize::<_, T>(serde_urlencoded::Deserializer::new(pairs))
+            .map_err(|e| {
+                let path = e.path().to_string();
+                serde_failure(&e.into_inner().to_string(), Some(&path))
+            })
             .and_then(|value| validate(&value).map(|_| ValidatedQuery(value)));
         std::future::ready(parsed)
     }

@@ -1,0 +1,366 @@
+//! Communities: platform admins create and delete them, street admins edit them, anyone finds
+//! them (nearest first or page by page).
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use entity::{communities, grids, households, residences, role_assignments, streets};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::{json, Value};
+
+use super::{
+    boundary_json, name_taken, parse_boundary, still_referenced, street_and_district_names,
+};
+use crate::{
+    audit::{self, Audit},
+    auth::{scope::require_platform_admin, Caller, Role},
+    db::Db,
+    error::{ApiError, ApiResult},
+    pagination::{Page, PageQuery},
+    regions::{
+        dto::{
+            CommunityListQuery, CommunityPage, CommunityView, CreateCommunity, UpdateCommunity,
+            DEFAULT_LIMIT, DEFAULT_RADIUS_M,
+        },
+        geo::{self, LngSpan},
+    },
+};
+
+const COMMUNITY_IN_USE: &str = "该社区仍有网格、住户、住户登记或工作人员，不能删除";
+
+/// Views of communities, each with its distance when known.
+async fn views<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<(communities::Model, Option<f64>)>,
+) -> ApiResult<Vec<CommunityView>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let street_ids: BTreeSet<i64> = rows.iter().map(|(c, _)| c.street_id).collect();
+    let (streets, districts) = street_and_district_names(db, street_ids).await?;
+    rows.into_iter()
+        .map(|(c, distance)| {
+            let street = streets.get(&c.street_id).ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!(
+                    "street {} of community {} is missing",
+                    c.street_id,
+                    c.id
+                ))
+            })?;
+            let district_name = districts
+                .get(&street.district_id)
+                .map(|d| d.name.clone())
+                .ok_or_else(|| {
+                    ApiError::internal(anyhow::anyhow!(
+                        "district {} is missing",
+                        street.district_id
+                    ))
+                })?;
+            Ok(CommunityView {
+                boundary: c
+                    .boundary
+                    .as_deref()
+                    .map(|b| boundary_json(b, "community", c.id)),
+                distance_m: distance.map(|d| d.round() as i64),
+                street_name: street.name.clone(),
+                district_id: street.district_id,
+                district_name,
+                id: c.id,
+                street_id: c.street_id,
+                name: c.name,
+                lat: c.lat,
+                lng: c.lng,
+                checkin_radius_m: c.checkin_radius_m,
+            })
+        })
+        .collect()
+}
+
+async fn view<C: ConnectionTrait>(
+    db: &C,
+    community: communities::Model,
+) -> ApiResult<CommunityView> {
+    let mut list = views(db, vec![(community, None)]).await?;
+    list.pop()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("community view missing")))
+}
+
+/// One community.
+pub async fn get_community<C: ConnectionTrait>(db: &C, id: i64) -> ApiResult<CommunityView> {
+    let community = communities::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    view(db, community).await
+}
+
+/// Communities nearest first around `lat`/`lng`, or every community newest first by id.
+pub async fn list_communities<C: ConnectionTrait>(
+    db: &C,
+    query: CommunityListQuery,
+) -> ApiResult<CommunityPage> {
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    match (query.lat, query.lng) {
+        (Some(lat), Some(lng)) => {
+            if query.cursor.is_some() {
+                return Err(ApiError::field("cursor", "按距离查询时不支持分页游标"));
+            }
+            let radius = f64::from(query.radius_m.unwrap_or(DEFAULT_RADIUS_M));
+            let items = nearest(db, lat, lng, radius, query.street_id, limit).await?;
+            Ok(CommunityPage {
+                items,
+                next_cursor: None,
+            })
+        }
+        (None, None) => {
+            if query.radius_m.is_some() {
+                return Err(ApiError::field("radius_m", "搜索半径须与经纬度一起提供"));
+            }
+            let page = PageQuery {
+                cursor: query.cursor,
+                limit: Some(limit),
+            };
+            let mut select = communities::Entity::find()
+                .order_by_desc(communities::Column::Id)
+                .limit(limit + 1);
+            if let Some(before) = page.before_id()? {
+                select = select.filter(communities::Column::Id.lt(before));
+            }
+            if let Some(street_id) = query.street_id {
+                select = select.filter(communities::Column::StreetId.eq(street_id));
+            }
+            let page = Page::from_rows(select.all(db).await?, limit, |c| c.id);
+            let rows = page.items.into_iter().map(|c| (c, None)).collect();
+            Ok(CommunityPage {
+                items: views(db, rows).await?,
+                next_cursor: page.next_cursor,
+            })
+        }
+        (Some(_), None) => Err(ApiError::field("lng", "经度须与纬度同时提供")),
+        (None, Some(_)) => Err(ApiError::field("lat", "纬度须与经度同时提供")),
+    }
+}
+
+/// Up to `limit` communities within `radius` metres, nearest first: a bounding box in SQL over
+/// centres only, exact distances here, then the few full rows.
+async fn nearest<C: ConnectionTrait>(
+    db: &C,
+    lat: f64,
+    lng: f64,
+    radius: f64,
+    street_id: Option<i64>,
+    limit: u64,
+) -> ApiResult<Vec<CommunityView>> {
+    let area = geo::search_box(lat, lng, radius);
+    let mut select = communities::Entity::find()
+        .select_only()
+        .columns([
+            communities::Column::Id,
+            communities::Column::Lat,
+            communities::Column::Lng,
+        ])
+        .filter(communities::Column::Lat.between(area.min_lat, area.max_lat));
+    select = match area.lng {
+        LngSpan::All => select,
+        LngSpan::Between(west, east) => select.filter(communities::Column::Lng.between(west, east)),
+        LngSpan::Wrapped { east_of, west_of } => select.filter(
+            Condition::any()
+                .add(communities::Column::Lng.gte(east_of))
+                .add(communities::Column::Lng.lte(west_of)),
+        ),
+    };
+    if let Some(street_id) = street_id {
+        select = select.filter(communities::Column::StreetId.eq(street_id));
+    }
+    let mut hits: Vec<(f64, i64)> = select
+        .into_tuple::<(i64, f64, f64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, c_lat, c_lng)| (geo::haversine_m(lat, lng, c_lat, c_lng), id))
+        .filter(|(d, _)| *d <= radius)
+        .collect();
+    hits.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    if hits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: HashMap<i64, communities::Model> = communities::Entity::find()
+        .filter(communities::Column::Id.is_in(hits.iter().map(|(_, id)| *id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    // A community deleted between the two reads is simply left out.
+    let rows = hits
+        .into_iter()
+        .filter_map(|(d, id)| Some((rows.remove(&id)?, Some(d))))
+        .collect();
+    views(db, rows).await
+}
+
+/// Creates a community in a street (platform admins only).
+pub async fn create_community(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    input: CreateCommunity,
+) -> ApiResult<CommunityView> {
+    require_platform_admin(caller)?;
+    let boundary = input
+        .boundary
+        .as_ref()
+        .map(|v| parse_boundary(v).map(|b| b.to_text()))
+        .transpose()?;
+    let txn = db.begin_write().await?;
+    streets::Entity::find_by_id(input.street_id)
+        .one(&*txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("street"))?;
+    let community = communities::ActiveModel {
+        street_id: Set(input.street_id),
+        name: Set(input.name),
+        lat: Set(input.lat),
+        lng: Set(input.lng),
+        checkin_radius_m: Set(input.checkin_radius_m),
+        boundary: Set(boundary),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&*txn)
+    .await
+    .map_err(name_taken)?;
+    let detail = json!({ "name": community.name, "street_id": community.street_id });
+    record(&*txn, caller, now, "community.create", community.id, detail).await?;
+    let view = view(&*txn, community).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Edits a community: platform admins and the admins of its street. Its own staff get 403,
+/// everyone else 404.
+pub async fn update_community(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: i64,
+    input: UpdateCommunity,
+) -> ApiResult<CommunityView> {
+    let boundary = match &input.boundary {
+        Some(Some(value)) => Some(Some(parse_boundary(value)?.to_text())),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let txn = db.begin_write().await?;
+    let community = communities::Entity::find_by_id(id)
+        .one(&*txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    if !(caller.is_platform_admin() || caller.holds(Role::StreetAdmin, community.street_id)) {
+        return Err(if caller.holds(Role::CommunityStaff, community.id) {
+            ApiError::forbidden()
+        } else {
+            ApiError::not_found("community")
+        });
+    }
+    let mut changed = Vec::new();
+    let mut active: communities::ActiveModel = community.clone().into();
+    if let Some(name) = input.name {
+        active.name = Set(name);
+        changed.push("name");
+    }
+    if let Some(lat) = input.lat {
+        active.lat = Set(lat);
+        changed.push("lat");
+    }
+    if let Some(lng) = input.lng {
+        active.lng = Set(lng);
+        changed.push("lng");
+    }
+    if let Some(radius) = input.checkin_radius_m {
+        active.checkin_radius_m = Set(radius);
+        changed.push("checkin_radius_m");
+    }
+    if let Some(boundary) = boundary {
+        active.boundary = Set(boundary);
+        changed.push("boundary");
+    }
+    if changed.is_empty() {
+        return view(&*txn, community).await;
+    }
+    active.updated_at = Set(now);
+    let community = active.update(&*txn).await.map_err(name_taken)?;
+    let detail = json!({ "name": community.name, "changed": changed });
+    record(&*txn, caller, now, "community.update", community.id, detail).await?;
+    let view = view(&*txn, community).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Deletes a community nothing refers to (platform admins only).
+pub async fn delete_community(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: i64,
+) -> ApiResult<()> {
+    require_platform_admin(caller)?;
+    let txn = db.begin_write().await?;
+    let community = communities::Entity::find_by_id(id)
+        .one(&*txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    let grids = grids::Entity::find()
+        .filter(grids::Column::CommunityId.eq(id))
+        .count(&*txn)
+        .await?;
+    let households = households::Entity::find()
+        .filter(households::Column::CommunityId.eq(id))
+        .count(&*txn)
+        .await?;
+    let residences = residences::Entity::find()
+        .filter(residences::Column::CommunityId.eq(id))
+        .count(&*txn)
+        .await?;
+    let staff = role_assignments::Entity::find()
+        .filter(role_assignments::Column::Role.eq(Role::CommunityStaff.as_str()))
+        .filter(role_assignments::Column::ScopeId.eq(id))
+        .count(&*txn)
+        .await?;
+    if grids + households + residences + staff > 0 {
+        return Err(ApiError::conflict("in_use", COMMUNITY_IN_USE));
+    }
+    communities::Entity::delete_by_id(id)
+        .exec(&*txn)
+        .await
+        .map_err(still_referenced(COMMUNITY_IN_USE))?;
+    let detail = json!({ "name": community.name, "street_id": community.street_id });
+    record(&*txn, caller, now, "community.delete", id, detail).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An audit record about a community (names and ids only, never coordinates).
+async fn record<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    action: &str,
+    id: i64,
+    detail: Value,
+) -> ApiResult<()> {
+    let audit = Audit {
+        actor_id: caller.id(),
+        action,
+        object_type: "community",
+        object_id: id,
+        community_id: Some(id),
+        detail,
+    };
+    audit::record(db, now, audit).await
+}
