@@ -319,3 +319,19 @@ async fn the_mock_mode_binds_the_phone_named_in_the_code() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["code"], "wechat_code_invalid");
 }
+
+#[tokio::test]
+async fn a_first_login_sent_ten_times_at_once_creates_one_user() {
+    let app = TestApp::spawn().await;
+    let logins = (0..10).map(|_| app.post("/api/v1/auth/wechat-login", None, json!({"code": "mock:twin"})));
+    let answers = futures_util::future::join_all(logins).await;
+    let ids: std::collections::HashSet<i64> = answers
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, StatusCode::OK, "{body}");
+            body["user"]["id"].as_i64().unwrap()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(app.count("users").await, 1);
+}

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use entity::{communities, grids, refresh_tokens, role_assignments, streets, users};
 use rand::RngCore;
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    sea_query::{Expr, OnConflict},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     Set,
 };
 use sha2::{Digest, Sha256};
@@ -19,7 +20,7 @@ use crate::{
     auth::{Caller, Role},
     clock::Clock,
     db::Db,
-    error::{is_unique_violation, ApiError, ApiResult},
+    error::{ApiError, ApiResult},
     state::AppState,
     wechat,
 };
@@ -30,39 +31,31 @@ pub async fn wechat_login(state: &AppState, code: &str) -> ApiResult<TokenRespon
     let nickname = if state.wechat.is_mock() { wechat::mock_nickname(code) } else { None };
     let now = state.clock.now();
     let txn = state.db.begin_write().await?;
-    let existing = users::Entity::find().filter(users::Column::Openid.eq(&session.openid)).one(&*txn).await?;
-    let user = match existing {
-        Some(user) => {
-            let mut active = user.into_active_model();
-            active.session_key = Set(Some(session.session_key));
-            if session.unionid.is_some() {
-                active.unionid = Set(session.unionid);
-            }
-            active.updated_at = Set(now);
-            active.update(&*txn).await?
-        }
-        None => users::ActiveModel {
-            openid: Set(Some(session.openid)),
-            unionid: Set(session.unionid),
-            session_key: Set(Some(session.session_key)),
-            nickname: Set(nickname.unwrap_or_else(|| "微信用户".into())),
-            token_version: Set(0),
-            disabled: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&*txn)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                // The same person logging in twice at once; the client retries.
-                ApiError::conflict("login_in_progress", "登录处理中，请重试")
-            } else {
-                e.into()
-            }
-        })?,
-    };
+    // Insert-or-keep, so two first logins of one person at once both succeed.
+    users::Entity::insert(users::ActiveModel {
+        openid: Set(Some(session.openid.clone())),
+        nickname: Set(nickname.unwrap_or_else(|| "微信用户".into())),
+        token_version: Set(0),
+        disabled: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(OnConflict::column(users::Column::Openid).do_nothing().to_owned())
+    .exec_without_returning(&txn)
+    .await?;
+    let user = users::Entity::find()
+        .filter(users::Column::Openid.eq(&session.openid))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("user vanished after insert")))?;
+    let mut active = user.into_active_model();
+    active.session_key = Set(Some(session.session_key));
+    if session.unionid.is_some() {
+        active.unionid = Set(session.unionid);
+    }
+    active.updated_at = Set(now);
+    let user = active.update(&txn).await?;
     if user.disabled {
         return Err(disabled());
     }
