@@ -79,6 +79,10 @@ pub struct Settings {
     pub trust_forwarded: bool,
     /// Largest database pool.
     pub db_max_connections: u32,
+    /// How long a pickup code of the civility supermarket stays valid.
+    pub redemption_ttl: Duration,
+    /// How often the expiry sweeper runs; zero turns it off.
+    pub sweep_interval: Duration,
 }
 
 const DEV_JWT_SECRET: &str = "linli-development-secret-do-not-use-in-production";
@@ -141,6 +145,8 @@ impl Settings {
             json_limit: number("LINLI_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
             trust_forwarded: var("LINLI_TRUST_FORWARDED").as_deref() == Some("true"),
             db_max_connections: number("LINLI_DB_MAX_CONNECTIONS", 16)? as u32,
+            redemption_ttl: Duration::from_secs(number("LINLI_REDEMPTION_TTL_HOURS", 7 * 24)?.saturating_mul(3600)),
+            sweep_interval: Duration::from_secs(number("LINLI_SWEEP_INTERVAL_SECS", 30)?),
         };
         settings.check()?;
         Ok(settings)
@@ -169,6 +175,8 @@ impl Settings {
             json_limit: 64 * 1024,
             trust_forwarded: false,
             db_max_connections: 16,
+            redemption_ttl: Duration::from_secs(7 * 24 * 3600),
+            sweep_interval: Duration::from_secs(30),
         }
     }
 
@@ -176,6 +184,9 @@ impl Settings {
     pub fn check(&self) -> anyhow::Result<()> {
         if self.access_ttl.is_zero() || self.access_ttl > Duration::from_secs(30 * 60) {
             bail!("LINLI_ACCESS_TOKEN_TTL_SECS must be between 1 and 1800 seconds");
+        }
+        if self.redemption_ttl < Duration::from_secs(3600) || self.redemption_ttl > Duration::from_secs(366 * 86400) {
+            bail!("LINLI_REDEMPTION_TTL_HOURS must be between 1 and 8784 hours");
         }
         if self.env != Environment::Production {
             return Ok(());

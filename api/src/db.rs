@@ -14,8 +14,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
-    /// SQLite allows one writer: serialising write transactions in-process avoids
-    /// SQLITE_BUSY_SNAPSHOT when a transaction reads before it writes.
+    /// SQLite allows one writer: write transactions queue here in-process (fairly) and each
+    /// takes the database's write lock with its first statement.
     writer: Option<Arc<Mutex<()>>>,
 }
 
@@ -101,6 +101,12 @@ impl Db {
             None => None,
         };
         let txn = self.conn.begin().await?;
+        if guard.is_some() {
+            // Take SQLite's write lock now, as BEGIN IMMEDIATE would: a transaction that reads
+            // first cannot upgrade while a dropped transaction's rollback is still pending (it
+            // fails at once, without the busy timeout); a first write waits its turn instead.
+            txn.execute_unprepared("UPDATE users SET id = id WHERE 0 = 1").await?;
+        }
         Ok(WriteTxn { txn, _writer: guard })
     }
 

@@ -23,6 +23,7 @@ pub mod residents;
 pub mod roles;
 pub mod startup;
 pub mod state;
+pub mod supermarket;
 pub mod wechat;
 
 pub use startup::Application;

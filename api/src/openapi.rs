@@ -5,7 +5,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use crate::{error::ErrorBody, health, identity, points, regions, residents, roles};
+use crate::{error::ErrorBody, health, identity, points, regions, residents, roles, supermarket};
 
 /// Declares the bearer scheme used by every authenticated operation.
 struct BearerAuth;
@@ -28,7 +28,7 @@ impl Modify for BearerAuth {
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "health"), (name = "auth"), (name = "me"), (name = "roles"), (name = "regions"), (name = "residents"), (name = "points"))
+    tags((name = "health"), (name = "auth"), (name = "me"), (name = "roles"), (name = "regions"), (name = "residents"), (name = "points"), (name = "supermarket"))
 )]
 struct BaseDoc;
 
@@ -40,6 +40,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(regions::Doc::openapi());
     doc.merge(residents::Doc::openapi());
     doc.merge(points::Doc::openapi());
+    doc.merge(supermarket::Doc::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
 }

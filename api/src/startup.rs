@@ -22,6 +22,7 @@ use crate::{
     middleware::{rate_limit, request_log},
     openapi, points, regions, residents, roles,
     state::AppState,
+    supermarket,
     wechat::Wechat,
 };
 
@@ -30,6 +31,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    sweeper: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -60,7 +62,9 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .run();
-        Ok(Application { port, server, state })
+        let every = state.settings.sweep_interval;
+        let sweeper = (!every.is_zero()).then(|| tokio::spawn(supermarket::sweeper::run(state.clone(), every)));
+        Ok(Application { port, server, state, sweeper })
     }
 
     /// The bound port (useful with port 0).
@@ -75,7 +79,11 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let stopped = self.server.await;
+        if let Some(sweeper) = self.sweeper {
+            sweeper.abort();
+        }
+        stopped
     }
 }
 
@@ -105,7 +113,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(roles::routes)
                 .configure(regions::routes)
                 .configure(residents::routes)
-                .configure(points::routes),
+                .configure(points::routes)
+                .configure(supermarket::routes),
         );
 }
 

@@ -306,3 +306,253 @@ impl TestApp {
         body["id"].as_i64().unwrap()
     }
 }
+
+// ---- Civility supermarket: a small market, points, goods, and the ledger invariants ----
+
+/// One street with two communities, each with its own staff member.
+pub struct Market {
+    /// Platform admin.
+    pub admin: User,
+    /// The community whose supermarket the tests use.
+    pub community: i64,
+    /// Its staff member.
+    pub staff: User,
+    /// Another community of the same street.
+    pub other_community: i64,
+    /// Staff of the other community.
+    pub other_staff: User,
+}
+
+impl TestApp {
+    /// A street with two communities and their staff.
+    pub async fn market(&self) -> Market {
+        let admin = self.admin().await;
+        let street = self.street(&admin, "新城").await;
+        let community = self
+            .community(&admin, street.id, "仕奇社区", 40.82, 111.66)
+            .await;
+        let other_community = self
+            .community(&admin, street.id, "光明路社区", 40.83, 111.67)
+            .await;
+        let staff = self.login("market-staff").await;
+        self.grant(&admin, staff.id, "community_staff", community)
+            .await;
+        let other_staff = self.login("market-other-staff").await;
+        self.grant(&admin, other_staff.id, "community_staff", other_community)
+            .await;
+        Market {
+            admin,
+            community,
+            staff,
+            other_community,
+            other_staff,
+        }
+    }
+
+    /// Sends a POST with an `Idempotency-Key`; answers the status and the raw body.
+    pub async fn post_with_key(
+        &self,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: Value,
+    ) -> (StatusCode, String) {
+        let response = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status();
+        (status, response.text().await.expect("a body"))
+    }
+
+    /// Gives (or takes) points through a staff adjustment.
+    pub async fn give_points(&self, staff: &User, community: i64, user_id: i64, delta: i64) {
+        let key = uuid::Uuid::new_v4().to_string();
+        let path = format!("/api/v1/communities/{community}/points/adjustments");
+        let body = json!({ "user_id": user_id, "delta": delta, "reason": "测试发放" });
+        let (status, text) = self.post_with_key(&path, &staff.token, &key, body).await;
+        assert_eq!(status, StatusCode::CREATED, "adjustment failed: {text}");
+    }
+
+    /// Puts goods on the shelf as `staff`; answers the goods id.
+    pub async fn put_goods(
+        &self,
+        staff: &User,
+        community: i64,
+        price: i64,
+        stock: i64,
+        monthly_limit: Option<i64>,
+    ) -> i64 {
+        let body = json!({
+            "name": format!("物品{price}x{stock}"), "description": "爱心捐赠",
+            "points_price": price, "stock": stock, "monthly_limit_per_user": monthly_limit,
+        });
+        let (status, goods) = self
+            .post(
+                &format!("/api/v1/communities/{community}/goods"),
+                Some(&staff.token),
+                body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{goods}");
+        goods["id"].as_i64().unwrap()
+    }
+
+    /// Redeems with a fresh `Idempotency-Key`; answers the status and the JSON body.
+    pub async fn redeem(&self, user: &User, goods_id: i64, quantity: i64) -> (StatusCode, Value) {
+        let key = uuid::Uuid::new_v4().to_string();
+        let body = json!({ "goods_id": goods_id, "quantity": quantity });
+        let (status, text) = self
+            .post_with_key("/api/v1/redemptions", &user.token, &key, body)
+            .await;
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// One integer answered by a SQL query (column `n`).
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        let row = self
+            .db()
+            .query_one(sea_orm::Statement::from_string(
+                self.db().get_database_backend(),
+                sql.to_owned(),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+
+    /// A user's wallet balance (0 without a wallet).
+    pub async fn balance(&self, user_id: i64) -> i64 {
+        self.scalar(&format!(
+            "SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) AS n FROM points_wallets WHERE user_id = {user_id}"
+        ))
+        .await
+    }
+
+    /// The stock of goods.
+    pub async fn stock(&self, goods_id: i64) -> i64 {
+        self.scalar(&format!(
+            "SELECT stock AS n FROM goods WHERE id = {goods_id}"
+        ))
+        .await
+    }
+
+    /// The rows a SQL query answers.
+    pub async fn rows(&self, sql: &str) -> Vec<sea_orm::QueryResult> {
+        self.db()
+            .query_all(sea_orm::Statement::from_string(
+                self.db().get_database_backend(),
+                sql.to_owned(),
+            ))
+            .await
+            .unwrap()
+    }
+}
+
+/// The ledger and the shelf add up: every wallet balance is the sum of its user's entries and
+/// never negative; every entry's `balance_after` is the running sum of its user's entries;
+/// every redemption was paid by exactly one entry and, once cancelled or expired, refunded by
+/// exactly one; and for every goods item stock + pending + fulfilled = initial stock +
+/// restocks = total stocked.
+pub async fn assert_ledger_invariants(app: &TestApp) {
+    let get = |row: &sea_orm::QueryResult, column: &str| row.try_get::<i64>("", column).unwrap();
+    for row in app
+        .rows(
+            "SELECT w.user_id AS user_id, w.balance AS balance, \
+             CAST(COALESCE((SELECT SUM(e.amount) FROM points_entries e WHERE e.user_id = w.user_id), 0) AS BIGINT) AS total \
+             FROM points_wallets w",
+        )
+        .await
+    {
+        let (user, balance, total) = (get(&row, "user_id"), get(&row, "balance"), get(&row, "total"));
+        assert_eq!(balance, total, "user {user}: the balance is not the sum of the entries");
+        assert!(balance >= 0, "user {user}: negative balance {balance}");
+    }
+    let orphans = app
+        .scalar("SELECT COUNT(*) AS n FROM points_entries e WHERE NOT EXISTS (SELECT 1 FROM points_wallets w WHERE w.user_id = e.user_id)")
+        .await;
+    assert_eq!(orphans, 0, "entries without a wallet");
+    let mut running = std::collections::HashMap::<i64, i64>::new();
+    for row in app
+        .rows("SELECT id, user_id, amount, balance_after FROM points_entries ORDER BY id")
+        .await
+    {
+        let sum = running.entry(get(&row, "user_id")).or_default();
+        *sum += get(&row, "amount");
+        let after = get(&row, "balance_after");
+        assert!(
+            after >= 0,
+            "entry {}: negative balance_after",
+            get(&row, "id")
+        );
+        assert_eq!(
+            after,
+            *sum,
+            "entry {}: balance_after is not the running sum",
+            get(&row, "id")
+        );
+    }
+    for row in app
+        .rows(
+            "SELECT g.id AS id, g.stock AS stock, g.initial_stock AS initial_stock, g.total_stocked AS total_stocked, \
+             CAST(COALESCE((SELECT SUM(r.quantity) FROM redemptions r WHERE r.goods_id = g.id AND r.status IN ('pending', 'fulfilled')), 0) AS BIGINT) AS held, \
+             CAST(COALESCE((SELECT SUM(s.quantity) FROM goods_restocks s WHERE s.goods_id = g.id), 0) AS BIGINT) AS restocked \
+             FROM goods g",
+        )
+        .await
+    {
+        let id = get(&row, "id");
+        let (stock, held) = (get(&row, "stock"), get(&row, "held"));
+        let stocked = get(&row, "initial_stock") + get(&row, "restocked");
+        assert!(stock >= 0, "goods {id}: negative stock");
+        assert_eq!(stock + held, stocked, "goods {id}: stock + pending + fulfilled != initial + restocks");
+        assert_eq!(stocked, get(&row, "total_stocked"), "goods {id}: total_stocked drifted");
+    }
+    for row in app
+        .rows(
+            "SELECT r.id AS id, r.status AS status, r.points AS points, \
+             CAST(CASE WHEN r.fulfilled_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_fulfilled, \
+             CAST(CASE WHEN r.closed_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_closed, \
+             (SELECT COUNT(*) FROM points_entries e WHERE e.source = 'redemption' AND e.ref_type = 'redemption' AND e.ref_id = r.id) AS paid_n, \
+             CAST(COALESCE((SELECT SUM(e.amount) FROM points_entries e WHERE e.source = 'redemption' AND e.ref_type = 'redemption' AND e.ref_id = r.id), 0) AS BIGINT) AS paid, \
+             (SELECT COUNT(*) FROM points_entries e WHERE e.source = 'redemption_refund' AND e.ref_id = r.id) AS refund_n, \
+             CAST(COALESCE((SELECT SUM(e.amount) FROM points_entries e WHERE e.source = 'redemption_refund' AND e.ref_id = r.id), 0) AS BIGINT) AS refunded \
+             FROM redemptions r",
+        )
+        .await
+    {
+        let id = get(&row, "id");
+        let status: String = row.try_get("", "status").unwrap();
+        let points = get(&row, "points");
+        assert_eq!((get(&row, "paid_n"), get(&row, "paid")), (1, -points), "redemption {id}: not paid exactly once");
+        let closed = status == "cancelled" || status == "expired";
+        let refund = if closed { (1, points) } else { (0, 0) };
+        assert_eq!((get(&row, "refund_n"), get(&row, "refunded")), refund, "redemption {id} ({status}): refunds");
+        assert_eq!(get(&row, "has_closed") == 1, closed, "redemption {id} ({status}): closed_at");
+        assert_eq!(get(&row, "has_fulfilled") == 1, status == "fulfilled", "redemption {id} ({status}): fulfilled_at");
+    }
+    let payments = app
+        .scalar("SELECT COUNT(*) AS n FROM points_entries WHERE source = 'redemption'")
+        .await;
+    assert_eq!(
+        payments,
+        app.count("redemptions").await,
+        "a payment without its redemption"
+    );
+    let refunds = app
+        .scalar("SELECT COUNT(*) AS n FROM points_entries WHERE source = 'redemption_refund'")
+        .await;
+    let closed = app
+        .scalar("SELECT COUNT(*) AS n FROM redemptions WHERE status IN ('cancelled', 'expired')")
+        .await;
+    assert_eq!(refunds, closed, "refunds without a closed redemption");
+}

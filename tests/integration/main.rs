@@ -11,3 +11,6 @@ mod roles;
 mod residents;
 mod regions;
 mod points;
+mod supermarket;
+mod supermarket_concurrency;
+mod points_model;

@@ -1,0 +1,367 @@
+//! Requests and responses of the civility supermarket.
+
+use chrono::{DateTime, Utc};
+use entity::goods;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::{Validate, ValidationError};
+
+use crate::pagination::PageQuery;
+
+/// Trims a required string.
+fn trimmed<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    String::deserialize(d).map(|s| s.trim().to_owned())
+}
+
+/// Trims an optional string.
+fn trimmed_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d).map(|s| s.map(|s| s.trim().to_owned()))
+}
+
+/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`, via `default`).
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Trims a string that may be `null`.
+fn nullable_trimmed<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(|s| Some(s.map(|s| s.trim().to_owned())))
+}
+
+fn pickup_code(code: &str) -> Result<(), ValidationError> {
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("code").with_message("核销码须为6位数字".into()))
+    }
+}
+
+fn https_url(url: &str) -> Result<(), ValidationError> {
+    if url.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(ValidationError::new("url").with_message("图片地址须以 https:// 开头".into()))
+    }
+}
+
+/// `POST /communities/{id}/goods`.
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGoods {
+    /// Name, 1 to 64 characters after trimming.
+    #[serde(deserialize_with = "trimmed")]
+    #[validate(length(min = 1, max = 64, message = "商品名称须为1到64个字"))]
+    pub name: String,
+    /// Description, at most 2000 characters.
+    #[serde(deserialize_with = "trimmed")]
+    #[validate(length(max = 2000, message = "商品介绍不能超过2000个字"))]
+    pub description: String,
+    /// Picture (an `https://` address).
+    #[serde(default, deserialize_with = "trimmed_opt")]
+    #[validate(
+        url(message = "图片地址不是有效的网址"),
+        length(max = 512, message = "图片地址不能超过512个字符"),
+        custom(function = "https_url")
+    )]
+    pub image_url: Option<String>,
+    /// Category, e.g. 日用品.
+    #[serde(default, deserialize_with = "trimmed_opt")]
+    #[validate(length(min = 1, max = 32, message = "分类须为1到32个字"))]
+    pub category: Option<String>,
+    /// Price in points per unit.
+    #[validate(range(min = 1, max = 1000000, message = "积分价格须在 1 到 1000000 之间"))]
+    pub points_price: i64,
+    /// Units on the shelf.
+    #[validate(range(min = 0, max = 100000, message = "库存须在 0 到 100000 之间"))]
+    pub stock: i64,
+    /// Most units one user may redeem per month (Asia/Shanghai); no limit when absent.
+    #[validate(range(min = 1, max = 1000, message = "每月限兑数量须在 1 到 1000 之间"))]
+    pub monthly_limit_per_user: Option<i64>,
+}
+
+/// `PATCH /goods/{id}`: only the fields given change; stock changes by restocking.
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGoods {
+    /// New name, 1 to 64 characters after trimming.
+    #[serde(
+        default,
+        deserialize_with = "trimmed_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[validate(length(min = 1, max = 64, message = "商品名称须为1到64个字"))]
+    pub name: Option<String>,
+    /// New description, at most 2000 characters.
+    #[serde(
+        default,
+        deserialize_with = "trimmed_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[validate(length(max = 2000, message = "商品介绍不能超过2000个字"))]
+    pub description: Option<String>,
+    /// New picture; `null` removes it.
+    #[serde(
+        default,
+        deserialize_with = "nullable_trimmed",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, nullable = true)]
+    #[validate(
+        url(message = "图片地址不是有效的网址"),
+        length(max = 512, message = "图片地址不能超过512个字符"),
+        custom(function = "https_url")
+    )]
+    pub image_url: Option<Option<String>>,
+    /// New category; `null` removes it.
+    #[serde(
+        default,
+        deserialize_with = "nullable_trimmed",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, nullable = true)]
+    #[validate(length(min = 1, max = 32, message = "分类须为1到32个字"))]
+    pub category: Option<Option<String>>,
+    /// New price; pending redemptions keep the points they paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(range(min = 1, max = 1000000, message = "积分价格须在 1 到 1000000 之间"))]
+    pub points_price: Option<i64>,
+    /// New monthly limit per user; `null` removes the limit.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable = true)]
+    #[validate(range(min = 1, max = 1000, message = "每月限兑数量须在 1 到 1000 之间"))]
+    pub monthly_limit_per_user: Option<Option<i64>>,
+    /// `false` takes the goods off the shelf (no new redemptions); `true` puts them back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_shelf: Option<bool>,
+}
+
+/// `POST /goods/{id}/restock`.
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestockInput {
+    /// Units added, 1 to 100000.
+    #[validate(range(min = 1, max = 100000, message = "补货数量须在 1 到 100000 之间"))]
+    pub quantity: i64,
+    /// Note, e.g. the donor or the batch (at most 200 characters).
+    #[serde(deserialize_with = "trimmed")]
+    #[validate(length(max = 200, message = "备注不能超过200个字"))]
+    pub note: String,
+}
+
+/// Goods as residents and staff see them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GoodsView {
+    /// Goods id.
+    pub id: i64,
+    /// Community whose supermarket stocks it.
+    pub community_id: i64,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Picture.
+    pub image_url: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// Price in points per unit.
+    pub points_price: i64,
+    /// Units available now.
+    pub stock: i64,
+    /// Units ever put on the shelf: the first stock plus every restock.
+    pub total_stocked: i64,
+    /// Most units one user may redeem per month.
+    pub monthly_limit_per_user: Option<i64>,
+    /// Whether it can be redeemed.
+    pub on_shelf: bool,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last edited by staff.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<goods::Model> for GoodsView {
+    fn from(g: goods::Model) -> Self {
+        GoodsView {
+            id: g.id,
+            community_id: g.community_id,
+            name: g.name,
+            description: g.description,
+            image_url: g.image_url,
+            category: g.category,
+            points_price: g.points_price,
+            stock: g.stock,
+            total_stocked: g.total_stocked,
+            monthly_limit_per_user: g.monthly_limit_per_user,
+            on_shelf: g.on_shelf,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
+}
+
+/// A community's shelf: on-shelf goods with stock, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GoodsList {
+    /// Community.
+    pub community_id: i64,
+    /// Goods.
+    pub items: Vec<GoodsView>,
+}
+
+/// `POST /redemptions`.
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRedemption {
+    /// Goods to redeem.
+    #[validate(range(min = 1, message = "商品编号无效"))]
+    pub goods_id: i64,
+    /// Units, 1 to 100.
+    #[validate(range(min = 1, max = 100, message = "兑换数量须在 1 到 100 之间"))]
+    pub quantity: i64,
+}
+
+/// Where a redemption stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RedemptionStatus {
+    /// Paid, waiting for pickup with its code.
+    Pending,
+    /// Picked up (核销).
+    Fulfilled,
+    /// Cancelled by its owner; points refunded, stock restored.
+    Cancelled,
+    /// Not picked up in time; points refunded, stock restored.
+    Expired,
+}
+
+impl RedemptionStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedemptionStatus::Pending => "pending",
+            RedemptionStatus::Fulfilled => "fulfilled",
+            RedemptionStatus::Cancelled => "cancelled",
+            RedemptionStatus::Expired => "expired",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => RedemptionStatus::Pending,
+            "fulfilled" => RedemptionStatus::Fulfilled,
+            "cancelled" => RedemptionStatus::Cancelled,
+            "expired" => RedemptionStatus::Expired,
+            _ => return None,
+        })
+    }
+}
+
+/// The goods of a redemption, at the price paid.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GoodsSummary {
+    /// Goods id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Points paid per unit.
+    pub points_price: i64,
+    /// Picture.
+    pub image_url: Option<String>,
+}
+
+/// A redemption.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RedemptionView {
+    /// Redemption id.
+    pub id: i64,
+    /// Where it stands.
+    pub status: RedemptionStatus,
+    /// Six-digit pickup code; shown to its owner and to the staff who verified it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Pickup deadline.
+    pub expires_at: DateTime<Utc>,
+    /// Points paid.
+    pub points: i64,
+    /// Units.
+    pub quantity: i64,
+    /// The goods.
+    pub goods: GoodsSummary,
+    /// Community of the goods.
+    pub community_id: i64,
+    /// Who redeemed.
+    pub user_id: i64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// When it was picked up.
+    pub fulfilled_at: Option<DateTime<Utc>>,
+    /// Staff member who verified the pickup.
+    pub fulfilled_by: Option<i64>,
+    /// When it was cancelled or expired.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A page of redemptions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RedemptionPage {
+    /// Redemptions, newest first.
+    pub items: Vec<RedemptionView>,
+    /// Cursor of the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /me/redemptions` query.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MyRedemptionsQuery {
+    /// Only redemptions in this state; all when absent.
+    pub status: Option<RedemptionStatus>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[validate(range(min = 1, max = 100, message = "每页数量须在 1 到 100 之间"))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+}
+
+/// `GET /communities/{id}/redemptions` query.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CommunityRedemptionsQuery {
+    /// Only redemptions in this state; all when absent.
+    pub status: Option<RedemptionStatus>,
+    /// Created at or after this instant (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Created before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[validate(range(min = 1, max = 100, message = "每页数量须在 1 到 100 之间"))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+}
+
+/// The paging part of a query.
+pub fn page(cursor: Option<String>, limit: Option<u64>) -> PageQuery {
+    PageQuery { cursor, limit }
+}
+
+/// `POST /communities/{id}/redemptions/verify`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyInput {
+    /// The six-digit pickup code the resident shows.
+    #[serde(deserialize_with = "trimmed")]
+    #[validate(custom(function = "pickup_code"))]
+    pub code: String,
+}

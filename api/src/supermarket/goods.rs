@@ -1,0 +1,254 @@
+//! Goods: staff stock the shelf; anyone browses it (the shelf is cached per community).
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use entity::{communities, goods, goods_restocks};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, Set,
+};
+
+use super::dto::{CreateGoods, GoodsList, GoodsView, RestockInput, UpdateGoods};
+use crate::{
+    audit::{self, Audit},
+    auth::{scope::managed_community, Caller},
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+/// How long a community's shelf stays cached.
+const SHELF_TTL: Duration = Duration::from_secs(60);
+
+/// The cache key of a community's shelf.
+pub fn shelf_key(community_id: i64) -> String {
+    format!("supermarket:shelf:{community_id}")
+}
+
+/// Drops a community's cached shelf; call it after committing a change of its goods.
+pub async fn invalidate_shelf(state: &AppState, community_id: i64) {
+    state.cache.delete(&shelf_key(community_id)).await;
+}
+
+/// 404 for goods that do not exist or that the caller does not manage.
+pub fn goods_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "商品不存在或无权访问")
+}
+
+/// The goods, if the caller manages their community; otherwise 404. Write transactions
+/// here begin after this check so that their first statement is a write (on SQLite a
+/// transaction that reads first cannot wait for the writer lock).
+async fn managed_goods<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    goods_id: i64,
+) -> ApiResult<goods::Model> {
+    let goods = goods::Entity::find_by_id(goods_id)
+        .one(db)
+        .await?
+        .ok_or_else(goods_not_found)?;
+    match managed_community(db, caller, goods.community_id).await {
+        Ok(_) => Ok(goods),
+        Err(e) if e.code() == "not_found" => Err(goods_not_found()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Puts new goods on a community's shelf (staff); audited.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    community_id: i64,
+    input: CreateGoods,
+) -> ApiResult<GoodsView> {
+    managed_community(state.db.conn(), caller, community_id).await?;
+    let now = state.clock.now();
+    let txn = state.db.begin_write().await?;
+    let goods = goods::ActiveModel {
+        community_id: Set(community_id),
+        name: Set(input.name.clone()),
+        description: Set(input.description.clone()),
+        image_url: Set(input.image_url.clone()),
+        category: Set(input.category.clone()),
+        points_price: Set(input.points_price),
+        stock: Set(input.stock),
+        initial_stock: Set(input.stock),
+        total_stocked: Set(input.stock),
+        monthly_limit_per_user: Set(input.monthly_limit_per_user),
+        on_shelf: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Audit {
+            actor_id: caller.id(),
+            action: "goods.create",
+            object_type: "goods",
+            object_id: goods.id,
+            community_id: Some(community_id),
+            detail: serde_json::json!(input),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    invalidate_shelf(state, community_id).await;
+    Ok(goods.into())
+}
+
+/// Edits goods or takes them off the shelf (staff); audited. Only the given fields change;
+/// the stock is never written here, so concurrent redemptions keep their counts.
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    goods_id: i64,
+    input: UpdateGoods,
+) -> ApiResult<GoodsView> {
+    let goods = managed_goods(state.db.conn(), caller, goods_id).await?;
+    let community_id = goods.community_id;
+    let mut model = goods.into_active_model();
+    if let Some(name) = &input.name {
+        model.name = Set(name.clone());
+    }
+    if let Some(description) = &input.description {
+        model.description = Set(description.clone());
+    }
+    if let Some(image_url) = &input.image_url {
+        model.image_url = Set(image_url.clone());
+    }
+    if let Some(category) = &input.category {
+        model.category = Set(category.clone());
+    }
+    if let Some(price) = input.points_price {
+        model.points_price = Set(price);
+    }
+    if let Some(limit) = input.monthly_limit_per_user {
+        model.monthly_limit_per_user = Set(limit);
+    }
+    if let Some(on_shelf) = input.on_shelf {
+        model.on_shelf = Set(on_shelf);
+    }
+    let now = state.clock.now();
+    model.updated_at = Set(now);
+    let txn = state.db.begin_write().await?;
+    let goods = model.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        Audit {
+            actor_id: caller.id(),
+            action: "goods.update",
+            object_type: "goods",
+            object_id: goods_id,
+            community_id: Some(community_id),
+            detail: serde_json::json!(input),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    invalidate_shelf(state, community_id).await;
+    Ok(goods.into())
+}
+
+/// Adds units to the shelf (staff): one conditional update of stock and total, a restock
+/// row and an audit record, in one transaction.
+pub async fn restock(
+    state: &AppState,
+    caller: &Caller,
+    goods_id: i64,
+    input: RestockInput,
+) -> ApiResult<GoodsView> {
+    let goods = managed_goods(state.db.conn(), caller, goods_id).await?;
+    let now = state.clock.now();
+    let txn = state.db.begin_write().await?;
+    let goods = goods::Entity::update_many()
+        .col_expr(
+            goods::Column::Stock,
+            Expr::col(goods::Column::Stock).add(input.quantity),
+        )
+        .col_expr(
+            goods::Column::TotalStocked,
+            Expr::col(goods::Column::TotalStocked).add(input.quantity),
+        )
+        .col_expr(goods::Column::UpdatedAt, Expr::value(now))
+        .filter(goods::Column::Id.eq(goods.id))
+        .exec_with_returning(&txn)
+        .await?
+        .pop()
+        .ok_or_else(goods_not_found)?;
+    let restock = goods_restocks::ActiveModel {
+        goods_id: Set(goods.id),
+        quantity: Set(input.quantity),
+        note: Set(input.note.clone()),
+        actor_id: Set(caller.id()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Audit {
+            actor_id: caller.id(),
+            action: "goods.restock",
+            object_type: "goods",
+            object_id: goods.id,
+            community_id: Some(goods.community_id),
+            detail: serde_json::json!({
+                "restock_id": restock.id,
+                "quantity": input.quantity,
+                "note": input.note,
+                "stock_after": goods.stock,
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    invalidate_shelf(state, goods.community_id).await;
+    Ok(goods.into())
+}
+
+/// A community's shelf as JSON text: on-shelf goods with stock, newest first. Served from
+/// the cache for up to `SHELF_TTL`; every change of the community's goods drops the entry.
+pub async fn shelf(state: &AppState, community_id: i64) -> ApiResult<String> {
+    let key = shelf_key(community_id);
+    if let Some(text) = state.cache.get(&key).await {
+        return Ok(text);
+    }
+    let db = state.db.conn();
+    communities::Entity::find_by_id(community_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    let items = goods::Entity::find()
+        .filter(goods::Column::CommunityId.eq(community_id))
+        .filter(goods::Column::OnShelf.eq(true))
+        .filter(goods::Column::Stock.gt(0))
+        .order_by_desc(goods::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(GoodsView::from)
+        .collect();
+    let text = serde_json::to_string(&GoodsList {
+        community_id,
+        items,
+    })
+    .map_err(ApiError::internal)?;
+    state.cache.set(&key, &text, SHELF_TTL).await;
+    Ok(text)
+}
+
+/// One goods item, on or off the shelf (a redemption keeps pointing at it), for anyone.
+pub async fn get(state: &AppState, goods_id: i64) -> ApiResult<GoodsView> {
+    goods::Entity::find_by_id(goods_id)
+        .one(state.db.conn())
+        .await?
+        .map(GoodsView::from)
+        .ok_or_else(goods_not_found)
+}

@@ -1,0 +1,178 @@
+//! Civility supermarket handlers: goods, redemptions and pickup.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{dto::*, goods, redemptions, verification};
+use crate::{
+    auth::AuthUser,
+    error::{ApiResult, ErrorBody},
+    extract::{ValidatedJson, ValidatedQuery},
+    idempotency,
+    state::AppState,
+};
+
+/// Put new goods on a community's shelf (its staff); `stock` becomes the initial stock.
+#[utoipa::path(post, path = "/api/v1/communities/{id}/goods", tag = "supermarket", request_body = CreateGoods,
+    params(("id" = i64, Path, description = "Community id")),
+    responses(
+        (status = 201, description = "Created, on the shelf", body = GoodsView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody)))]
+pub async fn create_goods(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+    body: ValidatedJson<CreateGoods>,
+) -> ApiResult<HttpResponse> {
+    let goods = goods::create(&state, &caller, id.into_inner(), body.0).await?;
+    Ok(HttpResponse::Created().json(goods))
+}
+
+/// A community's shelf: on-shelf goods with stock, newest first (cached for up to 60 s,
+/// refreshed on every change of the community's goods).
+#[utoipa::path(get, path = "/api/v1/communities/{id}/goods", tag = "supermarket", security(()),
+    params(("id" = i64, Path, description = "Community id")),
+    responses(
+        (status = 200, description = "The shelf", body = GoodsList),
+        (status = 404, description = "`not_found`: no such community", body = ErrorBody)))]
+pub async fn list_goods(state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let text = goods::shelf(&state, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(text))
+}
+
+/// One goods item for its detail page, also when off the shelf or sold out (`on_shelf`,
+/// `stock` tell), so that redemptions and staff pages keep resolving it.
+#[utoipa::path(get, path = "/api/v1/goods/{id}", tag = "supermarket", security(()),
+    params(("id" = i64, Path, description = "Goods id")),
+    responses(
+        (status = 200, description = "The goods", body = GoodsView),
+        (status = 404, description = "`not_found`", body = ErrorBody)))]
+pub async fn get_goods(state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(goods::get(&state, id.into_inner()).await?))
+}
+
+/// Edit goods or take them off the shelf (staff of their community); stock changes by restocking.
+#[utoipa::path(patch, path = "/api/v1/goods/{id}", tag = "supermarket", request_body = UpdateGoods,
+    params(("id" = i64, Path, description = "Goods id")),
+    responses(
+        (status = 200, description = "Updated", body = GoodsView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such goods, or not managed by the caller", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody)))]
+pub async fn update_goods(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+    body: ValidatedJson<UpdateGoods>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(goods::update(&state, &caller, id.into_inner(), body.0).await?))
+}
+
+/// Add units to the shelf (staff of the goods' community); recorded and audited.
+#[utoipa::path(post, path = "/api/v1/goods/{id}/restock", tag = "supermarket", request_body = RestockInput,
+    params(("id" = i64, Path, description = "Goods id")),
+    responses(
+        (status = 200, description = "Restocked: the goods with their new stock", body = GoodsView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such goods, or not managed by the caller", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody)))]
+pub async fn restock_goods(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+    body: ValidatedJson<RestockInput>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(goods::restock(&state, &caller, id.into_inner(), body.0).await?))
+}
+
+/// Redeem goods with points; needs an `Idempotency-Key` header. Answers the pickup code
+/// and its deadline. Nothing is written when it fails.
+#[utoipa::path(post, path = "/api/v1/redemptions", tag = "supermarket", request_body = CreateRedemption,
+    params(("Idempotency-Key" = String, Header, description = "Client-chosen key; a retry replays the first answer")),
+    responses(
+        (status = 201, description = "Redeemed, `pending` until picked up (or the replay of the first answer)", body = RedemptionView),
+        (status = 400, description = "`idempotency_key_required` / `idempotency_key_invalid`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such goods", body = ErrorBody),
+        (status = 409, description = "`out_of_stock`, `insufficient_points`, `limit_reached`, `goods_unavailable`, `idempotency_request_in_progress`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, `idempotency_key_reused`", body = ErrorBody),
+        (status = 503, description = "`service_busy`, `pickup_codes_exhausted`: try again with the same key", body = ErrorBody)))]
+pub async fn create_redemption(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    body: ValidatedJson<CreateRedemption>,
+) -> ApiResult<HttpResponse> {
+    let key = idempotency::key_from(&req)?;
+    redemptions::create(&state, &caller, key, body.0).await
+}
+
+/// The caller's redemptions with their pickup codes, newest first.
+#[utoipa::path(get, path = "/api/v1/me/redemptions", tag = "supermarket", params(MyRedemptionsQuery),
+    responses(
+        (status = 200, description = "A page of redemptions", body = RedemptionPage),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: bad status, cursor or limit", body = ErrorBody)))]
+pub async fn list_my_redemptions(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: ValidatedQuery<MyRedemptionsQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(redemptions::list_mine(&state, &caller, query.0).await?))
+}
+
+/// Cancel one of the caller's pending redemptions: points refunded and stock restored, once.
+#[utoipa::path(post, path = "/api/v1/redemptions/{id}/cancel", tag = "supermarket",
+    params(("id" = i64, Path, description = "Redemption id")),
+    responses(
+        (status = 200, description = "Cancelled", body = RedemptionView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such redemption of the caller", body = ErrorBody),
+        (status = 409, description = "`redemption_not_pending`: already fulfilled, cancelled or expired", body = ErrorBody)))]
+pub async fn cancel_redemption(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(redemptions::cancel(&state, &caller, id.into_inner()).await?))
+}
+
+/// Hand over goods (核销): staff of the community verify the resident's pickup code.
+#[utoipa::path(post, path = "/api/v1/communities/{id}/redemptions/verify", tag = "supermarket", request_body = VerifyInput,
+    params(("id" = i64, Path, description = "Community id")),
+    responses(
+        (status = 200, description = "Fulfilled, with who and when", body = RedemptionView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such code in this community, or not managed by the caller", body = ErrorBody),
+        (status = 409, description = "`already_fulfilled`, `redemption_expired` (points refunded), `redemption_cancelled`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody)))]
+pub async fn verify_redemption(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+    body: ValidatedJson<VerifyInput>,
+) -> ApiResult<HttpResponse> {
+    let view = verification::verify(&state, &caller, id.into_inner(), body.0).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A community's redemptions for its staff, newest first, by state and creation time.
+#[utoipa::path(get, path = "/api/v1/communities/{id}/redemptions", tag = "supermarket",
+    params(("id" = i64, Path, description = "Community id"), CommunityRedemptionsQuery),
+    responses(
+        (status = 200, description = "A page of redemptions (without pickup codes)", body = RedemptionPage),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: bad status, time, cursor or limit", body = ErrorBody)))]
+pub async fn list_community_redemptions(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+    query: ValidatedQuery<CommunityRedemptionsQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = redemptions::list_for_community(&state, &caller, id.into_inner(), query.0).await?;
+    Ok(HttpResponse::Ok().json(page))
+}

@@ -1,0 +1,79 @@
+//! The civility supermarket (文明超市): staff stock donated goods, residents redeem them with
+//! points and pick them up with a six-digit code; unclaimed redemptions expire and refund.
+
+pub mod dto;
+pub mod goods;
+pub mod handlers;
+pub mod redemptions;
+pub mod release;
+pub mod sweeper;
+pub mod verification;
+
+use actix_web::web;
+use utoipa::OpenApi;
+
+/// OpenAPI paths of this domain.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        handlers::create_goods,
+        handlers::list_goods,
+        handlers::get_goods,
+        handlers::update_goods,
+        handlers::restock_goods,
+        handlers::create_redemption,
+        handlers::list_my_redemptions,
+        handlers::cancel_redemption,
+        handlers::verify_redemption,
+        handlers::list_community_redemptions
+    ),
+    components(schemas(
+        dto::CreateGoods,
+        dto::UpdateGoods,
+        dto::RestockInput,
+        dto::GoodsView,
+        dto::GoodsList,
+        dto::CreateRedemption,
+        dto::RedemptionStatus,
+        dto::GoodsSummary,
+        dto::RedemptionView,
+        dto::RedemptionPage,
+        dto::VerifyInput
+    ))
+)]
+pub struct Doc;
+
+/// Registers this domain's routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/communities/{id}/goods")
+            .route(web::get().to(handlers::list_goods))
+            .route(web::post().to(handlers::create_goods)),
+    )
+    .service(
+        web::resource("/goods/{id}")
+            .route(web::get().to(handlers::get_goods))
+            .route(web::patch().to(handlers::update_goods)),
+    )
+    .route(
+        "/goods/{id}/restock",
+        web::post().to(handlers::restock_goods),
+    )
+    .route("/redemptions", web::post().to(handlers::create_redemption))
+    .route(
+        "/me/redemptions",
+        web::get().to(handlers::list_my_redemptions),
+    )
+    .route(
+        "/redemptions/{id}/cancel",
+        web::post().to(handlers::cancel_redemption),
+    )
+    .route(
+        "/communities/{id}/redemptions/verify",
+        web::post().to(handlers::verify_redemption),
+    )
+    .route(
+        "/communities/{id}/redemptions",
+        web::get().to(handlers::list_community_redemptions),
+    );
+}

@@ -1,0 +1,371 @@
+//! Redemptions: paying points for goods, listing them, and cancelling them.
+//!
+//! Every write transaction here locks rows in one order — the wallet, then the goods, then
+//! the redemption — so PostgreSQL never finds two of them waiting on each other.
+
+use std::collections::HashMap;
+
+use actix_web::{http::StatusCode, HttpResponse};
+use chrono::{DateTime, Utc};
+use entity::{goods, points_entries, redemptions};
+use rand::Rng;
+use sea_orm::{
+    sea_query::{Alias, Expr, OnConflict},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TryInsertResult,
+};
+
+use super::{
+    dto::{
+        page, CommunityRedemptionsQuery, CreateRedemption, GoodsSummary, MyRedemptionsQuery,
+        RedemptionPage, RedemptionStatus, RedemptionView,
+    },
+    goods::{goods_not_found, invalidate_shelf},
+    release::{release, Release},
+};
+use crate::{
+    auth::{scope::managed_community, Caller},
+    clock::month_start,
+    error::{ApiError, ApiResult},
+    idempotency,
+    pagination::Page,
+    points::ledger::{self, Change, Kind},
+    state::AppState,
+};
+
+/// Source of the ledger entries that pay for redemptions.
+pub const REDEEM_SOURCE: &str = "redemption";
+/// Source of the ledger entries that give points back; the key `redemption:{id}` makes a
+/// second refund of one redemption impossible.
+pub const REFUND_SOURCE: &str = "redemption_refund";
+/// Attempts at a free pickup code before giving up.
+const CODE_ATTEMPTS: usize = 20;
+
+/// 404 for a redemption that does not exist or is not the caller's.
+pub fn redemption_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "兑换记录不存在或无权访问",
+    )
+}
+
+fn goods_unavailable() -> ApiError {
+    ApiError::conflict("goods_unavailable", "该商品已下架")
+}
+
+fn out_of_stock() -> ApiError {
+    ApiError::conflict("out_of_stock", "库存不足")
+}
+
+fn limit_reached() -> ApiError {
+    ApiError::conflict("limit_reached", "已达到本月兑换上限")
+}
+
+fn not_pending() -> ApiError {
+    ApiError::conflict("redemption_not_pending", "该兑换已核销、取消或过期")
+}
+
+/// Redeems goods once per `Idempotency-Key`: takes the points, checks the monthly limit,
+/// takes the stock and writes the redemption with a fresh pickup code, all in one
+/// transaction that also stores the response for replays.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    key: String,
+    input: CreateRedemption,
+) -> ApiResult<HttpResponse> {
+    let request = idempotency::Idempotent {
+        user_id: caller.id(),
+        scope: "redemption",
+        fingerprint: idempotency::fingerprint(&input),
+        key,
+    };
+    request
+        .run(state, |claim| async move {
+            let now = state.clock.now();
+            let user_id = caller.id();
+            let goods = goods::Entity::find_by_id(input.goods_id)
+                .one(state.db.conn())
+                .await?
+                .ok_or_else(goods_not_found)?;
+            if !goods.on_shelf {
+                return Err(goods_unavailable());
+            }
+            let points = goods
+                .points_price
+                .checked_mul(input.quantity)
+                .ok_or_else(ledger::insufficient)?;
+            // The transaction starts with its first lock, the wallet's: a conditional update
+            // that checks the balance and serialises this user's redemptions for the limit
+            // below. Starting with a write also lets SQLite wait for the writer instead of
+            // failing a read-then-write transaction at once.
+            let txn = state.db.begin_write().await?;
+            let reason = format!("兑换{}×{}", goods.name, input.quantity);
+            let entry_key = format!("claim:{claim}");
+            let entry = ledger::apply(
+                &txn,
+                now,
+                Change {
+                    user_id,
+                    community_id: goods.community_id,
+                    amount: -points,
+                    kind: Kind::Redeem,
+                    reason: &reason,
+                    source: REDEEM_SOURCE,
+                    idempotency_key: &entry_key,
+                    reference: None,
+                    actor_id: Some(user_id),
+                },
+            )
+            .await?;
+            if let Some(limit) = goods.monthly_limit_per_user {
+                let taken = redeemed_since(&txn, user_id, goods.id, month_start(now)).await?;
+                if taken + input.quantity > limit {
+                    return Err(limit_reached());
+                }
+            }
+            take_stock(&txn, goods.id, input.quantity).await?;
+            let ttl = chrono::Duration::from_std(state.settings.redemption_ttl)
+                .map_err(ApiError::internal)?;
+            let redemption = insert_with_code(
+                &txn,
+                redemptions::ActiveModel {
+                    user_id: Set(user_id),
+                    community_id: Set(goods.community_id),
+                    goods_id: Set(goods.id),
+                    quantity: Set(input.quantity),
+                    points: Set(points),
+                    status: Set(RedemptionStatus::Pending.as_str().to_owned()),
+                    expires_at: Set(now + ttl),
+                    created_at: Set(now),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            // The entry is written first (lock order); it learns what it paid for here,
+            // in the transaction that created both.
+            points_entries::Entity::update_many()
+                .col_expr(points_entries::Column::RefType, Expr::value("redemption"))
+                .col_expr(points_entries::Column::RefId, Expr::value(redemption.id))
+                .filter(points_entries::Column::Id.eq(entry.id))
+                .exec(&txn)
+                .await?;
+            let view = view(redemption, &goods, true);
+            let body = serde_json::to_string(&view).map_err(ApiError::internal)?;
+            idempotency::complete(&txn, claim, StatusCode::CREATED, &body, now).await?;
+            txn.commit().await?;
+            invalidate_shelf(state, goods.community_id).await;
+            Ok((StatusCode::CREATED, body))
+        })
+        .await
+}
+
+/// Units of the goods the user redeemed (pending or fulfilled) since `since`.
+async fn redeemed_since<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    goods_id: i64,
+    since: DateTime<Utc>,
+) -> ApiResult<i64> {
+    let sum: Option<Option<i64>> = redemptions::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::col(redemptions::Column::Quantity)
+                .sum()
+                .cast_as(Alias::new("bigint")),
+            "total",
+        )
+        .filter(redemptions::Column::UserId.eq(user_id))
+        .filter(redemptions::Column::GoodsId.eq(goods_id))
+        .filter(redemptions::Column::Status.is_in([
+            RedemptionStatus::Pending.as_str(),
+            RedemptionStatus::Fulfilled.as_str(),
+        ]))
+        .filter(redemptions::Column::CreatedAt.gte(since))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(sum.flatten().unwrap_or(0))
+}
+
+/// Takes `quantity` units if that many remain on a shelf that still offers the goods.
+async fn take_stock<C: ConnectionTrait>(db: &C, goods_id: i64, quantity: i64) -> ApiResult<()> {
+    let taken = goods::Entity::update_many()
+        .col_expr(
+            goods::Column::Stock,
+            Expr::col(goods::Column::Stock).sub(quantity),
+        )
+        .filter(goods::Column::Id.eq(goods_id))
+        .filter(goods::Column::Stock.gte(quantity))
+        .filter(goods::Column::OnShelf.eq(true))
+        .exec(db)
+        .await?;
+    if taken.rows_affected == 1 {
+        return Ok(());
+    }
+    let goods = goods::Entity::find_by_id(goods_id).one(db).await?;
+    Err(match goods {
+        Some(g) if g.on_shelf => out_of_stock(),
+        _ => goods_unavailable(),
+    })
+}
+
+/// A random six-digit code.
+fn new_code() -> String {
+    format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
+}
+
+/// Inserts the redemption with a code no pending redemption of the community holds. A taken
+/// code is skipped with `ON CONFLICT DO NOTHING` (a failed insert would abort the whole
+/// PostgreSQL transaction) and another is drawn.
+async fn insert_with_code<C: ConnectionTrait>(
+    db: &C,
+    mut model: redemptions::ActiveModel,
+) -> ApiResult<redemptions::Model> {
+    for _ in 0..CODE_ATTEMPTS {
+        model.code = Set(new_code());
+        let inserted = redemptions::Entity::insert(model.clone())
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .do_nothing()
+            .exec_with_returning(db)
+            .await?;
+        if let TryInsertResult::Inserted(redemption) = inserted {
+            return Ok(redemption);
+        }
+    }
+    Err(ApiError::unavailable(
+        "pickup_codes_exhausted",
+        "核销码暂时用尽，请稍后再试",
+    ))
+}
+
+/// Cancels one of the caller's pending redemptions: points back, stock back, exactly once.
+pub async fn cancel(state: &AppState, caller: &Caller, id: i64) -> ApiResult<RedemptionView> {
+    let db = state.db.conn();
+    let redemption = redemptions::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|r| r.user_id == caller.id())
+        .ok_or_else(redemption_not_found)?;
+    if redemption.status != RedemptionStatus::Pending.as_str() {
+        return Err(not_pending());
+    }
+    let closed = release(state, &redemption, Release::Cancel)
+        .await?
+        .ok_or_else(not_pending)?;
+    views(db, vec![closed], true)
+        .await?
+        .pop()
+        .ok_or_else(redemption_not_found)
+}
+
+/// The caller's redemptions, newest first.
+pub async fn list_mine(
+    state: &AppState,
+    caller: &Caller,
+    query: MyRedemptionsQuery,
+) -> ApiResult<RedemptionPage> {
+    let page = page(query.cursor, query.limit);
+    let mut select = redemptions::Entity::find()
+        .filter(redemptions::Column::UserId.eq(caller.id()))
+        .order_by_desc(redemptions::Column::Id)
+        .limit(page.limit() + 1);
+    if let Some(status) = query.status {
+        select = select.filter(redemptions::Column::Status.eq(status.as_str()));
+    }
+    if let Some(before) = page.before_id()? {
+        select = select.filter(redemptions::Column::Id.lt(before));
+    }
+    let db = state.db.conn();
+    let rows = Page::from_rows(select.all(db).await?, page.limit(), |r| r.id);
+    Ok(RedemptionPage {
+        items: views(db, rows.items, true).await?,
+        next_cursor: rows.next_cursor,
+    })
+}
+
+/// A community's redemptions for its staff, newest first; pickup codes are left out.
+pub async fn list_for_community(
+    state: &AppState,
+    caller: &Caller,
+    community_id: i64,
+    query: CommunityRedemptionsQuery,
+) -> ApiResult<RedemptionPage> {
+    if let (Some(from), Some(to)) = (query.from, query.to) {
+        if from > to {
+            return Err(ApiError::field("to", "结束时间不能早于开始时间"));
+        }
+    }
+    let db = state.db.conn();
+    managed_community(db, caller, community_id).await?;
+    let page = page(query.cursor, query.limit);
+    let mut select = redemptions::Entity::find()
+        .filter(redemptions::Column::CommunityId.eq(community_id))
+        .order_by_desc(redemptions::Column::Id)
+        .limit(page.limit() + 1);
+    if let Some(status) = query.status {
+        select = select.filter(redemptions::Column::Status.eq(status.as_str()));
+    }
+    if let Some(from) = query.from {
+        select = select.filter(redemptions::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = query.to {
+        select = select.filter(redemptions::Column::CreatedAt.lt(to));
+    }
+    if let Some(before) = page.before_id()? {
+        select = select.filter(redemptions::Column::Id.lt(before));
+    }
+    let rows = Page::from_rows(select.all(db).await?, page.limit(), |r| r.id);
+    Ok(RedemptionPage {
+        items: views(db, rows.items, false).await?,
+        next_cursor: rows.next_cursor,
+    })
+}
+
+/// One redemption as an answer.
+pub fn view(r: redemptions::Model, goods: &goods::Model, with_code: bool) -> RedemptionView {
+    RedemptionView {
+        id: r.id,
+        status: RedemptionStatus::parse(&r.status).unwrap_or(RedemptionStatus::Pending),
+        code: with_code.then_some(r.code),
+        expires_at: r.expires_at,
+        // Points are whole multiples of the unit price paid.
+        goods: GoodsSummary {
+            id: goods.id,
+            name: goods.name.clone(),
+            points_price: r.points / r.quantity.max(1),
+            image_url: goods.image_url.clone(),
+        },
+        points: r.points,
+        quantity: r.quantity,
+        community_id: r.community_id,
+        user_id: r.user_id,
+        created_at: r.created_at,
+        fulfilled_at: r.fulfilled_at,
+        fulfilled_by: r.fulfilled_by,
+        closed_at: r.closed_at,
+    }
+}
+
+/// Redemptions with their goods.
+pub async fn views<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<redemptions::Model>,
+    with_code: bool,
+) -> ApiResult<Vec<RedemptionView>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.goods_id).collect();
+    let goods: HashMap<i64, goods::Model> = goods::Entity::find()
+        .filter(goods::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g))
+        .collect();
+    rows.into_iter()
+        .map(|r| {
+            let g = goods.get(&r.goods_id).ok_or_else(goods_not_found)?;
+            Ok(view(r, g, with_code))
+        })
+        .collect()
+}

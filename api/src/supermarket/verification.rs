@@ -1,0 +1,116 @@
+//! Pickup (核销): staff of the goods' community turn a pickup code into a fulfilled redemption.
+
+use entity::redemptions;
+use sea_orm::{
+    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use super::{
+    dto::{RedemptionStatus, RedemptionView, VerifyInput},
+    redemptions::{redemption_not_found, views},
+    sweeper,
+};
+use crate::{
+    auth::{scope::managed_community, Caller},
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+/// The redemption a code names in a community: the pending one holding it, else the newest
+/// that held it (codes are reused once a redemption is no longer pending).
+async fn find_by_code<C: ConnectionTrait>(
+    db: &C,
+    community_id: i64,
+    code: &str,
+) -> ApiResult<Option<redemptions::Model>> {
+    let pending = redemptions::Entity::find()
+        .filter(redemptions::Column::CommunityId.eq(community_id))
+        .filter(redemptions::Column::Code.eq(code))
+        .filter(redemptions::Column::Status.eq(RedemptionStatus::Pending.as_str()))
+        .one(db)
+        .await?;
+    if pending.is_some() {
+        return Ok(pending);
+    }
+    Ok(redemptions::Entity::find()
+        .filter(redemptions::Column::CommunityId.eq(community_id))
+        .filter(redemptions::Column::Code.eq(code))
+        .order_by_desc(redemptions::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// The 409 for a redemption that can no longer be picked up.
+fn closed(status: &str) -> ApiError {
+    match RedemptionStatus::parse(status) {
+        Some(RedemptionStatus::Fulfilled) => {
+            ApiError::conflict("already_fulfilled", "该兑换已核销")
+        }
+        Some(RedemptionStatus::Cancelled) => {
+            ApiError::conflict("redemption_cancelled", "该兑换已取消")
+        }
+        _ => ApiError::conflict("redemption_expired", "该兑换已过期，积分已退还"),
+    }
+}
+
+/// Fulfils the pending redemption holding `code` in the community (its staff only),
+/// recording who and when. A redemption past its deadline is expired on the spot, with its
+/// refund, by the sweeper's code path.
+pub async fn verify(
+    state: &AppState,
+    caller: &Caller,
+    community_id: i64,
+    input: VerifyInput,
+) -> ApiResult<RedemptionView> {
+    let db = state.db.conn();
+    managed_community(db, caller, community_id).await?;
+    let found = find_by_code(db, community_id, &input.code)
+        .await?
+        .ok_or_else(redemption_not_found)?;
+    if found.status != RedemptionStatus::Pending.as_str() {
+        return Err(closed(&found.status));
+    }
+    let now = state.clock.now();
+    let txn = state.db.begin_write().await?;
+    let fulfilled = redemptions::Entity::update_many()
+        .col_expr(
+            redemptions::Column::Status,
+            Expr::value(RedemptionStatus::Fulfilled.as_str()),
+        )
+        .col_expr(redemptions::Column::FulfilledBy, Expr::value(caller.id()))
+        .col_expr(redemptions::Column::FulfilledAt, Expr::value(now))
+        .filter(redemptions::Column::Id.eq(found.id))
+        .filter(redemptions::Column::Status.eq(RedemptionStatus::Pending.as_str()))
+        .filter(redemptions::Column::ExpiresAt.gt(now))
+        .exec_with_returning(&txn)
+        .await?
+        .pop();
+    if let Some(done) = fulfilled {
+        txn.commit().await?;
+        return views(db, vec![done], true)
+            .await?
+            .pop()
+            .ok_or_else(redemption_not_found);
+    }
+    // Nothing written: free the writer before the expiry takes its own transaction.
+    drop(txn);
+    let current = redemptions::Entity::find_by_id(found.id)
+        .one(db)
+        .await?
+        .ok_or_else(redemption_not_found)?;
+    if current.status != RedemptionStatus::Pending.as_str() {
+        return Err(closed(&current.status));
+    }
+    if current.expires_at > now {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "redemption {} is pending and due, yet was not fulfilled",
+            current.id
+        )));
+    }
+    sweeper::expire(state, &current).await?;
+    let after = redemptions::Entity::find_by_id(found.id)
+        .one(db)
+        .await?
+        .ok_or_else(redemption_not_found)?;
+    Err(closed(&after.status))
+}
