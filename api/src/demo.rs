@@ -34,8 +34,11 @@ fn dto<T: DeserializeOwned + Validate>(value: Value) -> anyhow::Result<T> {
 }
 
 fn square(lat: f64, lng: f64, size: f64) -> Value {
+    // Six decimals (~0.1 m) keep the stored polygon free of floating-point noise.
+    let r = |v: f64| (v * 1e6).round() / 1e6;
+    let (lat, lng, north, east) = (r(lat), r(lng), r(lat + size), r(lng + size));
     json!({ "type": "Polygon", "coordinates": [[
-        [lng, lat], [lng + size, lat], [lng + size, lat + size], [lng, lat + size], [lng, lat]
+        [lng, lat], [east, lat], [east, north], [lng, north], [lng, lat]
     ]] })
 }
 
