@@ -4,7 +4,11 @@ use api::{cli, config::Settings, Application};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "linli", version, about = "邻里 linli: community governance API (settings from LINLI_* variables, see .env.example)")]
+#[command(
+    name = "linli",
+    version,
+    about = "邻里 linli: community governance API (settings from LINLI_* variables, see .env.example)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

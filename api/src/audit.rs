@@ -22,7 +22,11 @@ pub struct Audit<'a> {
 }
 
 /// Writes an audit record.
-pub async fn record<C: ConnectionTrait>(db: &C, now: chrono::DateTime<chrono::Utc>, a: Audit<'_>) -> ApiResult<()> {
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    now: chrono::DateTime<chrono::Utc>,
+    a: Audit<'_>,
+) -> ApiResult<()> {
     audit_logs::ActiveModel {
         actor_id: Set(Some(a.actor_id)),
         action: Set(a.action.to_owned()),

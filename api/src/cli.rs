@@ -14,7 +14,9 @@ pub fn init_tracing(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LINLI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
     let _ = if settings.env == Environment::Production {
         builder.json().try_init()
     } else {
@@ -31,14 +33,20 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// `linli create-admin`.
-pub async fn create_admin_command(settings: &Settings, username: &str, password: &str) -> anyhow::Result<()> {
+pub async fn create_admin_command(
+    settings: &Settings,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<()> {
     let db = Db::connect(&settings.database_url, 2).await?;
     db.migrate().await?;
     let id = identity::create_admin(&db, &Clock::default(), username, password)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("cannot create the admin")?;
-    println!("platform admin {username:?} is user {id}; log in with POST /api/v1/auth/password-login");
+    println!(
+        "platform admin {username:?} is user {id}; log in with POST /api/v1/auth/password-login"
+    );
     Ok(())
 }
 

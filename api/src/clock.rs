@@ -31,23 +31,40 @@ pub fn day_start(at: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::TimeZone;
     let local = at.with_timezone(&LOCAL_TZ).date_naive();
     let midnight = local.and_hms_opt(0, 0, 0).unwrap_or_default();
-    LOCAL_TZ.from_local_datetime(&midnight).earliest().map_or(at, |t| t.with_timezone(&Utc))
+    LOCAL_TZ
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map_or(at, |t| t.with_timezone(&Utc))
 }
 
 /// The first instant (Asia/Shanghai) of the month holding `at`, in UTC.
 pub fn month_start(at: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::{Datelike, TimeZone};
     let local = at.with_timezone(&LOCAL_TZ).date_naive();
-    let first = local.with_day(1).unwrap_or(local).and_hms_opt(0, 0, 0).unwrap_or_default();
-    LOCAL_TZ.from_local_datetime(&first).earliest().map_or(at, |t| t.with_timezone(&Utc))
+    let first = local
+        .with_day(1)
+        .unwrap_or(local)
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    LOCAL_TZ
+        .from_local_datetime(&first)
+        .earliest()
+        .map_or(at, |t| t.with_timezone(&Utc))
 }
 
 /// The first instant (Asia/Shanghai) of the year holding `at`, in UTC.
 pub fn year_start(at: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::{Datelike, TimeZone};
     let local = at.with_timezone(&LOCAL_TZ).date_naive();
-    let first = local.with_ordinal(1).unwrap_or(local).and_hms_opt(0, 0, 0).unwrap_or_default();
-    LOCAL_TZ.from_local_datetime(&first).earliest().map_or(at, |t| t.with_timezone(&Utc))
+    let first = local
+        .with_ordinal(1)
+        .unwrap_or(local)
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    LOCAL_TZ
+        .from_local_datetime(&first)
+        .earliest()
+        .map_or(at, |t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -60,8 +77,17 @@ mod tests {
     fn days_and_months_are_counted_in_shanghai_time() {
         // 2026-03-31 17:00 UTC is 2026-04-01 01:00 in Shanghai.
         let at = Utc.with_ymd_and_hms(2026, 3, 31, 17, 0, 0).unwrap();
-        assert_eq!(day_start(at), Utc.with_ymd_and_hms(2026, 3, 31, 16, 0, 0).unwrap());
-        assert_eq!(month_start(at), Utc.with_ymd_and_hms(2026, 3, 31, 16, 0, 0).unwrap());
-        assert_eq!(year_start(at), Utc.with_ymd_and_hms(2025, 12, 31, 16, 0, 0).unwrap());
+        assert_eq!(
+            day_start(at),
+            Utc.with_ymd_and_hms(2026, 3, 31, 16, 0, 0).unwrap()
+        );
+        assert_eq!(
+            month_start(at),
+            Utc.with_ymd_and_hms(2026, 3, 31, 16, 0, 0).unwrap()
+        );
+        assert_eq!(
+            year_start(at),
+            Utc.with_ymd_and_hms(2025, 12, 31, 16, 0, 0).unwrap()
+        );
     }
 }

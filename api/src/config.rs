@@ -112,7 +112,9 @@ impl Settings {
         };
         let number = |name: &str, default: u64| -> anyhow::Result<u64> {
             match var(name) {
-                Some(v) => v.parse().with_context(|| format!("{name} must be a number")),
+                Some(v) => v
+                    .parse()
+                    .with_context(|| format!("{name} must be a number")),
                 None => Ok(default),
             }
         };
@@ -145,7 +147,9 @@ impl Settings {
             json_limit: number("LINLI_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
             trust_forwarded: var("LINLI_TRUST_FORWARDED").as_deref() == Some("true"),
             db_max_connections: number("LINLI_DB_MAX_CONNECTIONS", 16)? as u32,
-            redemption_ttl: Duration::from_secs(number("LINLI_REDEMPTION_TTL_HOURS", 7 * 24)?.saturating_mul(3600)),
+            redemption_ttl: Duration::from_secs(
+                number("LINLI_REDEMPTION_TTL_HOURS", 7 * 24)?.saturating_mul(3600),
+            ),
             sweep_interval: Duration::from_secs(number("LINLI_SWEEP_INTERVAL_SECS", 30)?),
         };
         settings.check()?;
@@ -171,7 +175,11 @@ impl Settings {
                 timeout: Duration::from_secs(5),
             },
             data_dir,
-            rate: RateLimits { login: 20, writes: 120, window: Duration::from_secs(60) },
+            rate: RateLimits {
+                login: 20,
+                writes: 120,
+                window: Duration::from_secs(60),
+            },
             json_limit: 64 * 1024,
             trust_forwarded: false,
             db_max_connections: 16,
@@ -185,7 +193,9 @@ impl Settings {
         if self.access_ttl.is_zero() || self.access_ttl > Duration::from_secs(30 * 60) {
             bail!("LINLI_ACCESS_TOKEN_TTL_SECS must be between 1 and 1800 seconds");
         }
-        if self.redemption_ttl < Duration::from_secs(3600) || self.redemption_ttl > Duration::from_secs(366 * 86400) {
+        if self.redemption_ttl < Duration::from_secs(3600)
+            || self.redemption_ttl > Duration::from_secs(366 * 86400)
+        {
             bail!("LINLI_REDEMPTION_TTL_HOURS must be between 1 and 8784 hours");
         }
         if self.env != Environment::Production {
@@ -198,7 +208,10 @@ impl Settings {
             bail!("LINLI_ENV=production needs LINLI_WECHAT_APPID and LINLI_WECHAT_SECRET");
         }
         let secret = &self.jwt_secret;
-        let distinct = secret.chars().collect::<std::collections::BTreeSet<_>>().len();
+        let distinct = secret
+            .chars()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
         if secret == DEV_JWT_SECRET || secret.len() < 32 || distinct < 10 {
             bail!("LINLI_ENV=production needs a strong LINLI_JWT_SECRET: at least 32 random characters (e.g. `openssl rand -base64 48`)");
         }
@@ -234,15 +247,27 @@ mod tests {
     fn production_refuses_the_mock_wechat_mode() {
         let mut s = production();
         s.wechat.mode = WechatMode::Mock;
-        assert!(s.check().unwrap_err().to_string().contains("LINLI_WECHAT_MODE"));
+        assert!(s
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("LINLI_WECHAT_MODE"));
     }
 
     #[test]
     fn production_refuses_a_weak_or_default_secret() {
-        for weak in ["short", DEV_JWT_SECRET, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"] {
+        for weak in [
+            "short",
+            DEV_JWT_SECRET,
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ] {
             let mut s = production();
             s.jwt_secret = weak.into();
-            assert!(s.check().unwrap_err().to_string().contains("LINLI_JWT_SECRET"));
+            assert!(s
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("LINLI_JWT_SECRET"));
         }
     }
 }

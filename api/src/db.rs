@@ -5,8 +5,8 @@ use std::{sync::Arc, time::Duration};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    ExecResult, QueryResult, Statement, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -67,10 +67,14 @@ impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
         let sqlite = url.starts_with("sqlite:");
         let mut opts = ConnectOptions::new(url.to_owned());
-        opts.max_connections(if sqlite { max_connections.min(8) } else { max_connections })
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(5))
-            .sqlx_logging(false);
+        opts.max_connections(if sqlite {
+            max_connections.min(8)
+        } else {
+            max_connections
+        })
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
         if sqlite {
             opts.map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -80,13 +84,20 @@ impl Db {
                     .create_if_missing(true)
             });
         }
-        let conn = Database::connect(opts).await.context("cannot connect to the database")?;
-        Ok(Db { conn, writer: sqlite.then(|| Arc::new(Mutex::new(()))) })
+        let conn = Database::connect(opts)
+            .await
+            .context("cannot connect to the database")?;
+        Ok(Db {
+            conn,
+            writer: sqlite.then(|| Arc::new(Mutex::new(()))),
+        })
     }
 
     /// Brings the schema up to date.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.conn, None).await.context("migrations failed")
+        Migrator::up(&self.conn, None)
+            .await
+            .context("migrations failed")
     }
 
     /// The pool, for reads and single-statement writes.
@@ -105,9 +116,13 @@ impl Db {
             // Take SQLite's write lock now, as BEGIN IMMEDIATE would: a transaction that reads
             // first cannot upgrade while a dropped transaction's rollback is still pending (it
             // fails at once, without the busy timeout); a first write waits its turn instead.
-            txn.execute_unprepared("UPDATE users SET id = id WHERE 0 = 1").await?;
+            txn.execute_unprepared("UPDATE users SET id = id WHERE 0 = 1")
+                .await?;
         }
-        Ok(WriteTxn { txn, _writer: guard })
+        Ok(WriteTxn {
+            txn,
+            _writer: guard,
+        })
     }
 
     /// True on SQLite.

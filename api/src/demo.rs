@@ -43,10 +43,16 @@ fn square(lat: f64, lng: f64, size: f64) -> Value {
 }
 
 async fn mock_user(state: &AppState, name: &str, nickname: &str) -> anyhow::Result<Caller> {
-    let tokens = identity::wechat_login(state, &format!("mock:{name}")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let caller = load_caller(state, tokens.user.id, 0).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let tokens = identity::wechat_login(state, &format!("mock:{name}"))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let caller = load_caller(state, tokens.user.id, 0)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let update = dto(json!({ "nickname": nickname }))?;
-    identity::update_me(state, &caller, update).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    identity::update_me(state, &caller, update)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(caller)
 }
 
@@ -56,7 +62,10 @@ pub async fn seed(settings: &Settings) -> anyhow::Result<()> {
         bail!("seed-demo needs LINLI_WECHAT_MODE=mock: its residents log in with mock codes");
     }
     let state = build_state(settings.clone(), Arc::new(Clock::default())).await?;
-    let loaded = districts::Entity::find().filter(districts::Column::Name.eq(DISTRICT)).one(state.db.conn()).await?;
+    let loaded = districts::Entity::find()
+        .filter(districts::Column::Name.eq(DISTRICT))
+        .one(state.db.conn())
+        .await?;
     if loaded.is_none() {
         load(&state).await.context("loading the demo city failed")?;
         println!("Demo city loaded.");
@@ -73,16 +82,34 @@ pub async fn seed(settings: &Settings) -> anyhow::Result<()> {
 async fn load(state: &AppState) -> anyhow::Result<()> {
     let err = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
     let now = state.clock.now();
-    let admin_id = identity::create_admin(&state.db, &state.clock, "admin", ADMIN_PASSWORD).await.map_err(err)?;
-    let admin_user = entity::users::Entity::find_by_id(admin_id).one(state.db.conn()).await?.context("admin")?;
-    let admin = load_caller(state, admin_id, admin_user.token_version).await.map_err(err)?;
-
-    let district = district_service::create_district(&state.db, &admin, now, dto(json!({ "name": DISTRICT }))?)
+    let admin_id = identity::create_admin(&state.db, &state.clock, "admin", ADMIN_PASSWORD)
         .await
         .map_err(err)?;
+    let admin_user = entity::users::Entity::find_by_id(admin_id)
+        .one(state.db.conn())
+        .await?
+        .context("admin")?;
+    let admin = load_caller(state, admin_id, admin_user.token_version)
+        .await
+        .map_err(err)?;
+
+    let district = district_service::create_district(
+        &state.db,
+        &admin,
+        now,
+        dto(json!({ "name": DISTRICT }))?,
+    )
+    .await
+    .map_err(err)?;
     let mut community_ids = vec![];
     let streets = [
-        ("新华西路街道", vec![("光明社区", 40.8150, 111.6500), ("富强社区", 40.8210, 111.6580)]),
+        (
+            "新华西路街道",
+            vec![
+                ("光明社区", 40.8150, 111.6500),
+                ("富强社区", 40.8210, 111.6580),
+            ],
+        ),
         ("海拉尔西路街道", vec![("仕奇社区", 40.8420, 111.6390)]),
     ];
     for (street_name, list) in streets {
@@ -121,8 +148,11 @@ async fn load(state: &AppState) -> anyhow::Result<()> {
 
     let (guangming, lat, lng) = community_ids[0];
     let staff = mock_user(state, "staff", "光明社区王书记").await?;
-    let grant = dto(json!({ "user_id": staff.id(), "role": "community_staff", "scope_id": guangming }))?;
-    crate::roles::service::create(state, &admin, grant).await.map_err(err)?;
+    let grant =
+        dto(json!({ "user_id": staff.id(), "role": "community_staff", "scope_id": guangming }))?;
+    crate::roles::service::create(state, &admin, grant)
+        .await
+        .map_err(err)?;
     let staff = load_caller(state, staff.id(), 0).await.map_err(err)?;
 
     let residents_list = [
@@ -141,9 +171,13 @@ async fn load(state: &AppState) -> anyhow::Result<()> {
             body["floor_area_m2"] = json!(area);
         }
         let submit: SubmitResidence = dto(body)?;
-        let residence = residents::submit(state, &user, submit.into_new().map_err(err)?).await.map_err(err)?;
+        let residence = residents::submit(state, &user, submit.into_new().map_err(err)?)
+            .await
+            .map_err(err)?;
         if approve {
-            residents::approve(state, &staff, residence.id, dto(json!({}))?).await.map_err(err)?;
+            residents::approve(state, &staff, residence.id, dto(json!({}))?)
+                .await
+                .map_err(err)?;
         }
     }
     Ok(())

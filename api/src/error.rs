@@ -59,12 +59,20 @@ impl ApiError {
 
     /// 401: missing, expired or invalid credentials.
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "登录已失效，请重新登录")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "登录已失效，请重新登录",
+        )
     }
 
     /// 401 for bad username or password.
     pub fn invalid_credentials() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "用户名或密码错误")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "用户名或密码错误",
+        )
     }
 
     /// 403: known caller without the needed role.
@@ -85,7 +93,11 @@ impl ApiError {
             "route" => "接口",
             _ => "资源",
         };
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{name}不存在或无权访问"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{name}不存在或无权访问"),
+        )
     }
 
     /// 409 with a code and message.
@@ -111,7 +123,11 @@ impl ApiError {
 
     /// 429 with `Retry-After` in seconds.
     pub fn too_many_requests(retry_after: u64) -> Self {
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "操作太频繁，请稍后再试");
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "操作太频繁，请稍后再试",
+        );
         e.retry_after = Some(retry_after.max(1));
         e
     }
@@ -123,7 +139,11 @@ impl ApiError {
 
     /// 500: logs the cause once when answered; says only "internal error".
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
-        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error");
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "internal error",
+        );
         e.source = Some(source.into());
         e
     }
@@ -179,7 +199,9 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         if self.status.is_server_error() {
             match &self.source {
-                Some(source) => tracing::error!(code = %self.code, error = %format!("{source:#}"), "request failed"),
+                Some(source) => {
+                    tracing::error!(code = %self.code, error = %format!("{source:#}"), "request failed")
+                }
                 None => tracing::warn!(code = %self.code, "request failed"),
             }
         }
@@ -205,7 +227,10 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 
 /// True when a database error is a foreign-key violation.
 pub fn is_foreign_key_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_)))
+    matches!(
+        err.sql_err(),
+        Some(SqlErr::ForeignKeyConstraintViolation(_))
+    )
 }
 
 impl From<DbErr> for ApiError {

@@ -50,7 +50,8 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| ApiError::bad_request("invalid_body", "请求内容不完整"))?;
+                let chunk =
+                    chunk.map_err(|_| ApiError::bad_request("invalid_body", "请求内容不完整"))?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large());
                 }
@@ -69,18 +70,23 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedQuery<T>
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pairs = url::form_urlencoded::parse(req.query_string().as_bytes());
-        let parsed = serde_path_to_error::deserialize::<_, T>(serde_urlencoded::Deserializer::new(pairs))
-            .map_err(|e| {
-                let path = e.path().to_string();
-                serde_failure(&e.into_inner().to_string(), Some(&path))
-            })
-            .and_then(|value| validate(&value).map(|_| ValidatedQuery(value)));
+        let parsed =
+            serde_path_to_error::deserialize::<_, T>(serde_urlencoded::Deserializer::new(pairs))
+                .map_err(|e| {
+                    let path = e.path().to_string();
+                    serde_failure(&e.into_inner().to_string(), Some(&path))
+                })
+                .and_then(|value| validate(&value).map(|_| ValidatedQuery(value)));
         std::future::ready(parsed)
     }
 }
 
 fn too_large() -> ApiError {
-    ApiError::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "提交的内容过大")
+    ApiError::new(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "提交的内容过大",
+    )
 }
 
 /// Deserializes JSON, telling syntax errors (400) from shape errors (422 with the field).
@@ -94,7 +100,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         }
         serde_failure(&inner.to_string(), Some(&path))
     })?;
-    de.end().map_err(|_| ApiError::bad_request("invalid_json", "请求内容不是有效的 JSON"))?;
+    de.end()
+        .map_err(|_| ApiError::bad_request("invalid_json", "请求内容不是有效的 JSON"))?;
     Ok(value)
 }
 
@@ -107,7 +114,10 @@ fn serde_failure(message: &str, path: Option<&str>) -> ApiError {
     } else if message.starts_with("unknown field") {
         (named, "不支持的字段")
     } else {
-        (path.filter(|p| *p != ".").map(str::to_owned), "字段类型或格式不正确")
+        (
+            path.filter(|p| *p != ".").map(str::to_owned),
+            "字段类型或格式不正确",
+        )
     };
     let field = match (field, path) {
         (Some(f), Some(p)) if p != "." && !p.ends_with(&f) => format!("{p}.{f}"),
@@ -128,18 +138,24 @@ pub fn validate<T: Validate>(value: &T) -> Result<(), ApiError> {
 
 fn collect(errors: &ValidationErrors, prefix: &str, out: &mut BTreeMap<String, String>) {
     for (field, kind) in errors.errors() {
-        let name = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        let name = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
         match kind {
             ValidationErrorsKind::Field(list) => {
                 if let Some(e) = list.first() {
-                    let text = e.message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| {
-                        match e.code.as_ref() {
+                    let text = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| match e.code.as_ref() {
                             "length" => "长度不符合要求".to_owned(),
                             "range" => "超出允许范围".to_owned(),
                             "url" => "不是有效的网址".to_owned(),
                             _ => "格式不正确".to_owned(),
-                        }
-                    });
+                        });
                     out.insert(name, text);
                 }
             }

@@ -43,19 +43,39 @@ pub async fn healthz() -> HttpResponse {
               (status = 503, description = "The database does not answer", body = Readiness)))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let database = match state.db.ping().await {
-        Ok(()) => Check { ok: true, backend: None, error: None },
-        Err(_) => Check { ok: false, backend: None, error: Some("database unreachable".into()) },
+        Ok(()) => Check {
+            ok: true,
+            backend: None,
+            error: None,
+        },
+        Err(_) => Check {
+            ok: false,
+            backend: None,
+            error: Some("database unreachable".into()),
+        },
     };
     let cache = match state.cache.ping().await {
-        Ok(()) => Check { ok: true, backend: Some(state.cache.backend()), error: None },
-        Err(e) => Check { ok: false, backend: Some(state.cache.backend()), error: Some(e) },
+        Ok(()) => Check {
+            ok: true,
+            backend: Some(state.cache.backend()),
+            error: None,
+        },
+        Err(e) => Check {
+            ok: false,
+            backend: Some(state.cache.backend()),
+            error: Some(e),
+        },
     };
     let status = match (database.ok, cache.ok) {
         (true, true) => "ready",
         (true, false) => "degraded",
         (false, _) => "unavailable",
     };
-    let body = Readiness { status, database, cache };
+    let body = Readiness {
+        status,
+        database,
+        cache,
+    };
     if body.database.ok {
         HttpResponse::Ok().json(body)
     } else {

@@ -27,7 +27,10 @@ const STALE_AFTER: Duration = Duration::seconds(120);
 /// The `Idempotency-Key` header: required, 1 to 128 visible ASCII characters.
 pub fn key_from(req: &HttpRequest) -> ApiResult<String> {
     let value = req.headers().get(HEADER).ok_or_else(|| {
-        ApiError::bad_request("idempotency_key_required", "请求须带 Idempotency-Key 请求头")
+        ApiError::bad_request(
+            "idempotency_key_required",
+            "请求须带 Idempotency-Key 请求头",
+        )
     })?;
     value
         .to_str()
@@ -35,12 +38,19 @@ pub fn key_from(req: &HttpRequest) -> ApiResult<String> {
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
-        .ok_or_else(|| ApiError::bad_request("idempotency_key_invalid", "Idempotency-Key 须为1到128个可见ASCII字符"))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "idempotency_key_invalid",
+                "Idempotency-Key 须为1到128个可见ASCII字符",
+            )
+        })
 }
 
 /// A fingerprint of the request body (of the parsed request, so formatting does not matter).
 pub fn fingerprint(request: &impl Serialize) -> String {
-    hex::encode(Sha256::digest(serde_json::to_vec(request).unwrap_or_default()))
+    hex::encode(Sha256::digest(
+        serde_json::to_vec(request).unwrap_or_default(),
+    ))
 }
 
 /// What a claim on a key gave.
@@ -145,15 +155,25 @@ impl Idempotent<'_> {
             let status = row.response_status.unwrap_or(200) as u16;
             return Ok(Claim::Replay(status, row.response_body.unwrap_or_default()));
         }
-        if row.updated_at + STALE_AFTER < now && take_over(&txn, row.id, row.updated_at, now).await? {
+        if row.updated_at + STALE_AFTER < now
+            && take_over(&txn, row.id, row.updated_at, now).await?
+        {
             txn.commit().await?;
             return Ok(Claim::Fresh(row.id));
         }
-        Err(ApiError::conflict("idempotency_request_in_progress", "相同的请求正在处理中，请稍后查看结果"))
+        Err(ApiError::conflict(
+            "idempotency_request_in_progress",
+            "相同的请求正在处理中，请稍后查看结果",
+        ))
     }
 }
 
-async fn take_over<C: ConnectionTrait>(db: &C, id: i64, seen: DateTime<Utc>, now: DateTime<Utc>) -> ApiResult<bool> {
+async fn take_over<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    seen: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
     let taken = idempotency_keys::Entity::update_many()
         .col_expr(idempotency_keys::Column::UpdatedAt, Expr::value(now))
         .filter(idempotency_keys::Column::Id.eq(id))
@@ -174,7 +194,10 @@ pub async fn complete<C: ConnectionTrait>(
 ) -> ApiResult<()> {
     idempotency_keys::Entity::update_many()
         .col_expr(idempotency_keys::Column::Status, Expr::value(DONE))
-        .col_expr(idempotency_keys::Column::ResponseStatus, Expr::value(i32::from(status.as_u16())))
+        .col_expr(
+            idempotency_keys::Column::ResponseStatus,
+            Expr::value(i32::from(status.as_u16())),
+        )
         .col_expr(idempotency_keys::Column::ResponseBody, Expr::value(body))
         .col_expr(idempotency_keys::Column::UpdatedAt, Expr::value(now))
         .filter(idempotency_keys::Column::Id.eq(id))

@@ -17,7 +17,11 @@ use crate::{auth::extractor::bearer, error::ApiError, state::AppState};
 const REQUEST_ID: &str = "x-request-id";
 
 /// Paths counted against the login limit.
-const LOGIN_PATHS: &[&str] = &["/api/v1/auth/wechat-login", "/api/v1/auth/password-login", "/api/v1/auth/refresh"];
+const LOGIN_PATHS: &[&str] = &[
+    "/api/v1/auth/wechat-login",
+    "/api/v1/auth/password-login",
+    "/api/v1/auth/refresh",
+];
 
 /// Gives every request an id (kept from the client when sane) and logs one line per request.
 /// Only the path is logged: query strings may hold coordinates.
@@ -29,14 +33,21 @@ pub async fn request_log(
         .headers()
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(actix_web::http::header::HeaderName::from_static(REQUEST_ID), value);
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static(REQUEST_ID),
+            value,
+        );
     }
     let status = res.status().as_u16();
     let ms = started.elapsed().as_millis() as u64;
@@ -80,7 +91,9 @@ async fn check(state: &AppState, key: &str, limit: u64) -> Result<(), ApiError> 
 /// A short hash of the client address: limits need identity, logs and Redis need no IPs.
 fn client_key(req: &ServiceRequest, trust_forwarded: bool) -> String {
     let ip = if trust_forwarded {
-        req.connection_info().realip_remote_addr().map(str::to_owned)
+        req.connection_info()
+            .realip_remote_addr()
+            .map(str::to_owned)
     } else {
         req.peer_addr().map(|a| a.ip().to_string())
     }

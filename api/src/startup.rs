@@ -50,12 +50,21 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
-                .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found("route").into()))
-                .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::field("query", e.to_string()).into()))
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|_, _| ApiError::not_found("route").into()),
+                )
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|e, _| ApiError::field("query", e.to_string()).into()),
+                )
                 .configure(routes)
                 .default_service(web::to(unknown_route))
                 .wrap(from_fn(rate_limit))
-                .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
+                .wrap(
+                    ErrorHandlers::new()
+                        .handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed),
+                )
                 .wrap(Compress::default())
                 .wrap(from_fn(request_log))
         })
@@ -63,8 +72,14 @@ impl Application {
         .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .run();
         let every = state.settings.sweep_interval;
-        let sweeper = (!every.is_zero()).then(|| tokio::spawn(supermarket::sweeper::run(state.clone(), every)));
-        Ok(Application { port, server, state, sweeper })
+        let sweeper = (!every.is_zero())
+            .then(|| tokio::spawn(supermarket::sweeper::run(state.clone(), every)));
+        Ok(Application {
+            port,
+            server,
+            state,
+            sweeper,
+        })
     }
 
     /// The bound port (useful with port 0).
@@ -93,12 +108,20 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
     let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
     db.migrate().await?;
     let cache = match &settings.redis_url {
-        Some(url) => Cache::redis(url, &settings.redis_prefix).context("LINLI_REDIS_URL is not a valid Redis URL")?,
+        Some(url) => Cache::redis(url, &settings.redis_prefix)
+            .context("LINLI_REDIS_URL is not a valid Redis URL")?,
         None => Cache::memory(),
     };
     let wechat = Wechat::new(settings.wechat.clone())?;
     let jwt = JwtKeys::new(&settings.jwt_secret);
-    Ok(AppState { db, cache, wechat, clock, jwt, settings })
+    Ok(AppState {
+        db,
+        cache,
+        wechat,
+        clock,
+        jwt,
+        settings,
+    })
 }
 
 /// The route tree.
@@ -106,7 +129,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
-        .route("/docs", web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }))
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", "/docs/"))
+                    .finish()
+            }),
+        )
         .service(
             web::scope("/api/v1")
                 .configure(identity::routes)
@@ -121,14 +151,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Unmatched requests: 405 when a resource matched the path but not the method, else 404.
 async fn unknown_route(req: HttpRequest) -> HttpResponse {
     if req.match_pattern().is_some() {
-        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "不支持该请求方法").error_response()
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "不支持该请求方法",
+        )
+        .error_response()
     } else {
         ApiError::not_found("route").error_response()
     }
 }
 
 fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let error = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "不支持该请求方法");
+    let error = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "不支持该请求方法",
+    );
     let (req, _) = res.into_parts();
     let res = ServiceResponse::new(req, error.error_response()).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::{auth::jwt::JwtKeys, cache::Cache, clock::Clock, config::Settings, db::Db, wechat::Wechat};
+use crate::{
+    auth::jwt::JwtKeys, cache::Cache, clock::Clock, config::Settings, db::Db, wechat::Wechat,
+};
 
 /// Shared state of one server.
 pub struct AppState {

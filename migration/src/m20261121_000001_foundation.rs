@@ -48,8 +48,10 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("uq_users_openid", "users", &["openid"], true)).await?;
-        m.create_index(index("uq_users_username", "users", &["username"], true)).await?;
+        m.create_index(index("uq_users_openid", "users", &["openid"], true))
+            .await?;
+        m.create_index(index("uq_users_username", "users", &["username"], true))
+            .await?;
 
         m.create_table(
             table("refresh_tokens")
@@ -64,11 +66,25 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("uq_refresh_tokens_hash", "refresh_tokens", &["token_hash"], true)).await?;
-        m.create_index(index("ix_refresh_tokens_family", "refresh_tokens", &["family_id"], false)).await?;
+        m.create_index(index(
+            "uq_refresh_tokens_hash",
+            "refresh_tokens",
+            &["token_hash"],
+            true,
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_refresh_tokens_family",
+            "refresh_tokens",
+            &["family_id"],
+            false,
+        ))
+        .await?;
 
-        m.create_table(table("districts").col(text(c("name"))).col(now()).take()).await?;
-        m.create_index(index("uq_districts_name", "districts", &["name"], true)).await?;
+        m.create_table(table("districts").col(text(c("name"))).col(now()).take())
+            .await?;
+        m.create_index(index("uq_districts_name", "districts", &["name"], true))
+            .await?;
 
         m.create_table(
             table("streets")
@@ -79,7 +95,13 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("uq_streets_district_name", "streets", &["district_id", "name"], true)).await?;
+        m.create_index(index(
+            "uq_streets_district_name",
+            "streets",
+            &["district_id", "name"],
+            true,
+        ))
+        .await?;
 
         m.create_table(
             table("communities")
@@ -95,8 +117,20 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("uq_communities_street_name", "communities", &["street_id", "name"], true)).await?;
-        m.create_index(index("ix_communities_lat_lng", "communities", &["lat", "lng"], false)).await?;
+        m.create_index(index(
+            "uq_communities_street_name",
+            "communities",
+            &["street_id", "name"],
+            true,
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_communities_lat_lng",
+            "communities",
+            &["lat", "lng"],
+            false,
+        ))
+        .await?;
 
         m.create_table(
             table("role_assignments")
@@ -116,8 +150,13 @@ impl MigrationTrait for Migration {
             true,
         ))
         .await?;
-        m.create_index(index("ix_role_assignments_role_scope", "role_assignments", &["role", "scope_id"], false))
-            .await?;
+        m.create_index(index(
+            "ix_role_assignments_role_scope",
+            "role_assignments",
+            &["role", "scope_id"],
+            false,
+        ))
+        .await?;
 
         m.create_table(
             table("grids")
@@ -136,7 +175,13 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("uq_grids_community_name", "grids", &["community_id", "name"], true)).await?;
+        m.create_index(index(
+            "uq_grids_community_name",
+            "grids",
+            &["community_id", "name"],
+            true,
+        ))
+        .await?;
 
         m.create_table(
             table("households")
@@ -147,7 +192,12 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null(c("grid_id")))
                 .col(big_integer_null(c("floor_area_dm2")))
                 .col(now())
-                .foreign_key(&mut fk("households", "community_id", "communities", Restrict))
+                .foreign_key(&mut fk(
+                    "households",
+                    "community_id",
+                    "communities",
+                    Restrict,
+                ))
                 .foreign_key(&mut fk("households", "grid_id", "grids", Restrict))
                 .take(),
         )
@@ -177,15 +227,36 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(c("reviewed_at")))
                 .col(now())
                 .foreign_key(&mut fk("residences", "user_id", "users", Cascade))
-                .foreign_key(&mut fk("residences", "community_id", "communities", Restrict))
-                .foreign_key(&mut fk("residences", "household_id", "households", Restrict))
+                .foreign_key(&mut fk(
+                    "residences",
+                    "community_id",
+                    "communities",
+                    Restrict,
+                ))
+                .foreign_key(&mut fk(
+                    "residences",
+                    "household_id",
+                    "households",
+                    Restrict,
+                ))
                 .foreign_key(&mut fk("residences", "suggested_grid_id", "grids", SetNull))
                 .take(),
         )
         .await?;
-        m.create_index(index("ix_residences_community_status", "residences", &["community_id", "status", "id"], false))
-            .await?;
-        m.create_index(index("ix_residences_user", "residences", &["user_id"], false)).await?;
+        m.create_index(index(
+            "ix_residences_community_status",
+            "residences",
+            &["community_id", "status", "id"],
+            false,
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_residences_user",
+            "residences",
+            &["user_id"],
+            false,
+        ))
+        .await?;
         // One live application per person and address; a rejected one may be filed again.
         m.get_connection()
             .execute_unprepared(
@@ -206,13 +277,20 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ix_audit_logs_object", "audit_logs", &["object_type", "object_id"], false)).await?;
+        m.create_index(index(
+            "ix_audit_logs_object",
+            "audit_logs",
+            &["object_type", "object_id"],
+            false,
+        ))
+        .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for name in TABLES {
-            m.drop_table(Table::drop().table(Alias::new(*name)).if_exists().take()).await?;
+            m.drop_table(Table::drop().table(Alias::new(*name)).if_exists().take())
+                .await?;
         }
         Ok(())
     }

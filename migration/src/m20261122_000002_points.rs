@@ -13,8 +13,15 @@ impl MigrationName for Migration {
     }
 }
 
-const TABLES: &[&str] =
-    &["idempotency_keys", "redemptions", "goods_restocks", "goods", "points_rules", "points_entries", "points_wallets"];
+const TABLES: &[&str] = &[
+    "idempotency_keys",
+    "redemptions",
+    "goods_restocks",
+    "goods",
+    "points_rules",
+    "points_entries",
+    "points_wallets",
+];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -25,14 +32,24 @@ impl MigrationTrait for Migration {
         m.create_table(
             table("points_wallets")
                 .col(big_integer(c("user_id")))
-                .col(big_integer(c("balance")).default(0).check(Expr::col(c("balance")).gte(0)))
+                .col(
+                    big_integer(c("balance"))
+                        .default(0)
+                        .check(Expr::col(c("balance")).gte(0)),
+                )
                 .col(big_integer(c("lifetime_earned")).default(0))
                 .col(timestamp_with_time_zone(c("updated_at")))
                 .foreign_key(&mut fk("points_wallets", "user_id", "users", Cascade))
                 .take(),
         )
         .await?;
-        m.create_index(index("uq_points_wallets_user", "points_wallets", &["user_id"], true)).await?;
+        m.create_index(index(
+            "uq_points_wallets_user",
+            "points_wallets",
+            &["user_id"],
+            true,
+        ))
+        .await?;
 
         m.create_table(
             table("points_entries")
@@ -49,13 +66,29 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null(c("actor_id")))
                 .col(now())
                 .foreign_key(&mut fk("points_entries", "user_id", "users", Restrict))
-                .foreign_key(&mut fk("points_entries", "community_id", "communities", Restrict))
+                .foreign_key(&mut fk(
+                    "points_entries",
+                    "community_id",
+                    "communities",
+                    Restrict,
+                ))
                 .take(),
         )
         .await?;
-        m.create_index(index("uq_points_entries_source_key", "points_entries", &["source", "idempotency_key"], true))
-            .await?;
-        m.create_index(index("ix_points_entries_user", "points_entries", &["user_id", "id"], false)).await?;
+        m.create_index(index(
+            "uq_points_entries_source_key",
+            "points_entries",
+            &["source", "idempotency_key"],
+            true,
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_points_entries_user",
+            "points_entries",
+            &["user_id", "id"],
+            false,
+        ))
+        .await?;
         m.create_index(index(
             "ix_points_entries_caps",
             "points_entries",
@@ -70,8 +103,13 @@ impl MigrationTrait for Migration {
             false,
         ))
         .await?;
-        m.create_index(index("ix_points_entries_community_kind_id", "points_entries", &["community_id", "kind", "id"], false))
-            .await?;
+        m.create_index(index(
+            "ix_points_entries_community_kind_id",
+            "points_entries",
+            &["community_id", "kind", "id"],
+            false,
+        ))
+        .await?;
 
         m.create_table(
             table("points_rules")
@@ -83,12 +121,22 @@ impl MigrationTrait for Migration {
                 .col(boolean(c("enabled")).default(true))
                 .col(big_integer_null(c("updated_by")))
                 .col(timestamp_with_time_zone(c("updated_at")))
-                .foreign_key(&mut fk("points_rules", "community_id", "communities", Cascade))
+                .foreign_key(&mut fk(
+                    "points_rules",
+                    "community_id",
+                    "communities",
+                    Cascade,
+                ))
                 .take(),
         )
         .await?;
-        m.create_index(index("uq_points_rules_community_action", "points_rules", &["community_id", "action"], true))
-            .await?;
+        m.create_index(index(
+            "uq_points_rules_community_action",
+            "points_rules",
+            &["community_id", "action"],
+            true,
+        ))
+        .await?;
 
         m.create_table(
             table("goods")
@@ -109,7 +157,13 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ix_goods_community", "goods", &["community_id", "on_shelf", "id"], false)).await?;
+        m.create_index(index(
+            "ix_goods_community",
+            "goods",
+            &["community_id", "on_shelf", "id"],
+            false,
+        ))
+        .await?;
 
         m.create_table(
             table("goods_restocks")
@@ -122,7 +176,13 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ix_goods_restocks_goods", "goods_restocks", &["goods_id"], false)).await?;
+        m.create_index(index(
+            "ix_goods_restocks_goods",
+            "goods_restocks",
+            &["goods_id"],
+            false,
+        ))
+        .await?;
 
         m.create_table(
             table("redemptions")
@@ -139,15 +199,37 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null(c("fulfilled_by")))
                 .col(timestamp_with_time_zone_null(c("closed_at")))
                 .foreign_key(&mut fk("redemptions", "user_id", "users", Restrict))
-                .foreign_key(&mut fk("redemptions", "community_id", "communities", Restrict))
+                .foreign_key(&mut fk(
+                    "redemptions",
+                    "community_id",
+                    "communities",
+                    Restrict,
+                ))
                 .foreign_key(&mut fk("redemptions", "goods_id", "goods", Restrict))
                 .take(),
         )
         .await?;
-        m.create_index(index("ix_redemptions_status_expiry", "redemptions", &["status", "expires_at"], false)).await?;
-        m.create_index(index("ix_redemptions_user", "redemptions", &["user_id", "id"], false)).await?;
-        m.create_index(index("ix_redemptions_user_goods", "redemptions", &["user_id", "goods_id", "created_at"], false))
-            .await?;
+        m.create_index(index(
+            "ix_redemptions_status_expiry",
+            "redemptions",
+            &["status", "expires_at"],
+            false,
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_redemptions_user",
+            "redemptions",
+            &["user_id", "id"],
+            false,
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_redemptions_user_goods",
+            "redemptions",
+            &["user_id", "goods_id", "created_at"],
+            false,
+        ))
+        .await?;
         m.create_index(index(
             "ix_redemptions_community",
             "redemptions",
@@ -178,14 +260,20 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("uq_idempotency_keys_user_scope_key", "idempotency_keys", &["user_id", "scope", "key"], true))
-            .await?;
+        m.create_index(index(
+            "uq_idempotency_keys_user_scope_key",
+            "idempotency_keys",
+            &["user_id", "scope", "key"],
+            true,
+        ))
+        .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for name in TABLES {
-            m.drop_table(Table::drop().table(Alias::new(*name)).if_exists().take()).await?;
+            m.drop_table(Table::drop().table(Alias::new(*name)).if_exists().take())
+                .await?;
         }
         Ok(())
     }

@@ -6,12 +6,21 @@ use sea_orm_migration::{prelude::*, schema};
 pub fn table(name: &str) -> TableCreateStatement {
     Table::create()
         .table(Alias::new(name))
-        .col(schema::big_integer(Alias::new("id")).auto_increment().primary_key())
+        .col(
+            schema::big_integer(Alias::new("id"))
+                .auto_increment()
+                .primary_key(),
+        )
         .take()
 }
 
 /// A foreign key from `table.column` to `target.id`.
-pub fn fk(table: &str, column: &str, target: &str, on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
+pub fn fk(
+    table: &str,
+    column: &str,
+    target: &str,
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{table}_{column}"))
         .from(Alias::new(table), Alias::new(column))

@@ -11,15 +11,36 @@ async fn missing_fields_wrong_types_and_unknown_fields_answer_422_naming_the_fie
     let cases = [
         (json!({}), "code", "缺少必填字段"),
         (json!({"code": 12}), "code", "字段类型或格式不正确"),
-        (json!({"code": "mock:a", "admin": true}), "admin", "不支持的字段"),
-        (json!({"code": ""}), "code", "登录凭证不能为空且不超过128个字符"),
+        (
+            json!({"code": "mock:a", "admin": true}),
+            "admin",
+            "不支持的字段",
+        ),
+        (
+            json!({"code": ""}),
+            "code",
+            "登录凭证不能为空且不超过128个字符",
+        ),
     ];
     for (body, field, message) in cases {
-        let (status, answer) = app.post("/api/v1/auth/wechat-login", None, body.clone()).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body} → {answer}");
+        let (status, answer) = app
+            .post("/api/v1/auth/wechat-login", None, body.clone())
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body} → {answer}"
+        );
         assert_eq!(answer["code"], "validation_failed");
         assert_eq!(answer["fields"][field], message, "{answer}");
-        assert!(answer["message"].as_str().unwrap().chars().any(|c| c > '\u{4e00}'), "a Chinese message");
+        assert!(
+            answer["message"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .any(|c| c > '\u{4e00}'),
+            "a Chinese message"
+        );
     }
     assert_eq!(app.count("users").await, 0);
 }
@@ -40,7 +61,14 @@ async fn malformed_json_answers_400_and_a_wrong_content_type_415() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["code"], "invalid_json");
 
-    let response = app.client.post(&url).header(header::CONTENT_TYPE, "text/plain").body("code=x").send().await.unwrap();
+    let response = app
+        .client
+        .post(&url)
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body("code=x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["code"], "unsupported_media_type");
@@ -52,7 +80,9 @@ async fn an_oversized_body_answers_413_and_writes_nothing() {
     let app = TestApp::spawn().await;
     let user = app.login("big").await;
     let huge = "长".repeat(40_000);
-    let (status, body) = app.patch("/api/v1/me", Some(&user.token), json!({"nickname": huge})).await;
+    let (status, body) = app
+        .patch("/api/v1/me", Some(&user.token), json!({"nickname": huge}))
+        .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body["code"], "payload_too_large");
     let (_, me) = app.get("/api/v1/me", Some(&user.token)).await;
@@ -63,20 +93,43 @@ async fn an_oversized_body_answers_413_and_writes_nothing() {
 async fn unknown_routes_wrong_methods_and_bad_path_ids_answer_json() {
     let app = TestApp::spawn().await;
     let (status, body) = app.get("/api/v1/nothing-here", None).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
-    let (status, body) = app.call(Method::PUT, "/api/v1/auth/refresh", None, Some(json!({}))).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (status, body) = app
+        .call(Method::PUT, "/api/v1/auth/refresh", None, Some(json!({})))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
     let admin = app.admin().await;
-    let (status, body) = app.delete("/api/v1/role-assignments/not-a-number", Some(&admin.token)).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (status, body) = app
+        .delete("/api/v1/role-assignments/not-a-number", Some(&admin.token))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
 }
 
 #[tokio::test]
 async fn bad_query_parameters_answer_422() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    for (query, field) in [("user_id=abc", "user_id"), ("limit=1000", "limit"), ("surprise=1", "surprise"), ("cursor=zzz", "cursor")] {
-        let (status, body) = app.get(&format!("/api/v1/role-assignments?{query}"), Some(&admin.token)).await;
+    for (query, field) in [
+        ("user_id=abc", "user_id"),
+        ("limit=1000", "limit"),
+        ("surprise=1", "surprise"),
+        ("cursor=zzz", "cursor"),
+    ] {
+        let (status, body) = app
+            .get(
+                &format!("/api/v1/role-assignments?{query}"),
+                Some(&admin.token),
+            )
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
         assert_eq!(body["code"], "validation_failed");
         assert!(body["fields"][field].is_string(), "{query}: {body}");
@@ -86,8 +139,19 @@ async fn bad_query_parameters_answer_422() {
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_keeps_a_sane_one_from_the_client() {
     let app = TestApp::spawn().await;
-    let response = app.client.get(format!("{}/healthz", app.address)).header("x-request-id", "abc-123").send().await.unwrap();
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["x-request-id"], "abc-123");
-    let response = app.client.get(format!("{}/healthz", app.address)).send().await.unwrap();
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["x-request-id"].len(), 36);
 }

@@ -8,12 +8,19 @@ use crate::helpers::{redis_url, TestApp};
 async fn healthz_and_readyz_report_the_database_and_cache() {
     let app = TestApp::spawn().await;
     let (status, body) = app.get("/healthz", None).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
     let (status, body) = app.get("/readyz", None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "ready");
     assert_eq!(body["database"]["ok"], true);
-    let backend = if redis_url().is_some() { "redis" } else { "memory" };
+    let backend = if redis_url().is_some() {
+        "redis"
+    } else {
+        "memory"
+    };
     assert_eq!(body["cache"]["backend"], backend);
 }
 
@@ -51,13 +58,24 @@ async fn every_operation_documents_its_errors_and_auth() {
         for (verb, op) in item.as_object().unwrap() {
             operations += 1;
             let responses = op["responses"].as_object().unwrap();
-            let public = op.get("security").is_some_and(|s| s == &serde_json::json!([{}]));
-            let takes_input = op.get("requestBody").is_some() || op.get("parameters").is_some_and(|p| p != &serde_json::json!([]));
+            let public = op
+                .get("security")
+                .is_some_and(|s| s == &serde_json::json!([{}]));
+            let takes_input = op.get("requestBody").is_some()
+                || op
+                    .get("parameters")
+                    .is_some_and(|p| p != &serde_json::json!([]));
             if takes_input {
-                assert!(responses.keys().any(|k| k.starts_with('4')), "{verb} {path} takes input but documents no 4xx");
+                assert!(
+                    responses.keys().any(|k| k.starts_with('4')),
+                    "{verb} {path} takes input but documents no 4xx"
+                );
             }
             if !public {
-                assert!(responses.contains_key("401"), "{verb} {path} needs a token but documents no 401");
+                assert!(
+                    responses.contains_key("401"),
+                    "{verb} {path} needs a token but documents no 401"
+                );
             }
         }
     }
@@ -67,7 +85,12 @@ async fn every_operation_documents_its_errors_and_auth() {
 #[tokio::test]
 async fn swagger_ui_is_served_at_docs() {
     let app = TestApp::spawn().await;
-    let response = app.client.get(format!("{}/docs/", app.address)).send().await.unwrap();
+    let response = app
+        .client
+        .get(format!("{}/docs/", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.text().await.unwrap().contains("swagger"));
     let (status, spec) = app.get("/openapi.json", None).await;

@@ -4,13 +4,13 @@
 
 use std::{sync::Arc, time::Duration};
 
+use actix_web::web;
 use api::{
     clock::Clock,
     config::{Settings, WechatMode},
     state::AppState,
     Application,
 };
-use actix_web::web;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
@@ -44,11 +44,15 @@ pub struct User {
 
 /// The Redis URL of the test run, if any.
 pub fn redis_url() -> Option<String> {
-    std::env::var("LINLI_TEST_REDIS_URL").ok().filter(|v| !v.is_empty())
+    std::env::var("LINLI_TEST_REDIS_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
 }
 
 fn postgres_url() -> Option<String> {
-    std::env::var("LINLI_TEST_DATABASE_URL").ok().filter(|v| !v.is_empty())
+    std::env::var("LINLI_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
 }
 
 /// True when the suite runs on PostgreSQL.
@@ -76,9 +80,17 @@ async fn admin_execute(url: &str, sql: &str) -> Result<(), sea_orm::DbErr> {
 async fn fresh_postgres(admin_url: &str) -> String {
     let template = TEMPLATE
         .get_or_init(|| async {
-            let name = format!("linli_t_tpl_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
-            admin_execute(admin_url, &format!("CREATE DATABASE {name}")).await.expect("create template");
-            let db = api::db::Db::connect(&with_database(admin_url, &name), 2).await.expect("connect template");
+            let name = format!(
+                "linli_t_tpl_{}_{}",
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            );
+            admin_execute(admin_url, &format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create template");
+            let db = api::db::Db::connect(&with_database(admin_url, &name), 2)
+                .await
+                .expect("connect template");
             db.migrate().await.expect("migrate template");
             db.conn().clone().close().await.expect("close template");
             name
@@ -87,7 +99,12 @@ async fn fresh_postgres(admin_url: &str) -> String {
     let name = format!("linli_t_{}", uuid::Uuid::new_v4().simple());
     let mut last = None;
     for _ in 0..20 {
-        match admin_execute(admin_url, &format!("CREATE DATABASE {name} TEMPLATE {template}")).await {
+        match admin_execute(
+            admin_url,
+            &format!("CREATE DATABASE {name} TEMPLATE {template}"),
+        )
+        .await
+        {
             Ok(()) => return with_database(admin_url, &name),
             Err(e) => {
                 last = Some(e);
@@ -143,7 +160,10 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
-            client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
             state,
             wechat: None,
             _dir: dir,
@@ -161,17 +181,35 @@ impl TestApp {
     }
 
     /// Sends a request; answers the status and the JSON body (Null when empty).
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let response = self.raw(method, path, token, body).await;
         let status = response.status();
         let text = response.text().await.unwrap();
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
     /// Sends a request and answers the raw response.
-    pub async fn raw(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> reqwest::Response {
-        let mut request = self.client.request(method, format!("{}{}", self.address, path));
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.address, path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -208,7 +246,13 @@ impl TestApp {
 
     /// Logs in through mock WeChat as `mock:<name>`.
     pub async fn login(&self, name: &str) -> User {
-        let (status, body) = self.post("/api/v1/auth/wechat-login", None, json!({ "code": format!("mock:{name}") })).await;
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/wechat-login",
+                None,
+                json!({ "code": format!("mock:{name}") }),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "login failed: {body}");
         user_from(&body)
     }
@@ -216,11 +260,20 @@ impl TestApp {
     /// A platform admin, created as `linli create-admin` does, logged in by password.
     pub async fn admin(&self) -> User {
         let username = format!("admin{}", uuid::Uuid::new_v4().simple());
-        api::identity::service::create_admin(&self.state.db, &self.state.clock, &username, "correct horse battery")
-            .await
-            .expect("admin created");
+        api::identity::service::create_admin(
+            &self.state.db,
+            &self.state.clock,
+            &username,
+            "correct horse battery",
+        )
+        .await
+        .expect("admin created");
         let (status, body) = self
-            .post("/api/v1/auth/password-login", None, json!({ "username": username, "password": "correct horse battery" }))
+            .post(
+                "/api/v1/auth/password-login",
+                None,
+                json!({ "username": username, "password": "correct horse battery" }),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "admin login failed: {body}");
         user_from(&body)
@@ -229,7 +282,11 @@ impl TestApp {
     /// Grants a role through the API as `by`.
     pub async fn grant(&self, by: &User, user_id: i64, role: &str, scope_id: i64) -> i64 {
         let (status, body) = self
-            .post("/api/v1/role-assignments", Some(&by.token), json!({ "user_id": user_id, "role": role, "scope_id": scope_id }))
+            .post(
+                "/api/v1/role-assignments",
+                Some(&by.token),
+                json!({ "user_id": user_id, "role": role, "scope_id": scope_id }),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "grant failed: {body}");
         body["id"].as_i64().unwrap()
@@ -253,8 +310,14 @@ impl TestApp {
 fn user_from(body: &Value) -> User {
     User {
         id: body["user"]["id"].as_i64().expect("user id"),
-        token: body["access_token"].as_str().expect("access token").to_owned(),
-        refresh: body["refresh_token"].as_str().expect("refresh token").to_owned(),
+        token: body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned(),
+        refresh: body["refresh_token"]
+            .as_str()
+            .expect("refresh token")
+            .to_owned(),
     }
 }
 
@@ -269,18 +332,38 @@ pub struct Street {
 impl TestApp {
     /// Creates a district and a street in it.
     pub async fn street(&self, admin: &User, name: &str) -> Street {
-        let (status, district) = self.post("/api/v1/districts", Some(&admin.token), json!({ "name": format!("{name}区") })).await;
+        let (status, district) = self
+            .post(
+                "/api/v1/districts",
+                Some(&admin.token),
+                json!({ "name": format!("{name}区") }),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{district}");
         let district_id = district["id"].as_i64().unwrap();
         let (status, street) = self
-            .post("/api/v1/streets", Some(&admin.token), json!({ "district_id": district_id, "name": format!("{name}街道") }))
+            .post(
+                "/api/v1/streets",
+                Some(&admin.token),
+                json!({ "district_id": district_id, "name": format!("{name}街道") }),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{street}");
-        Street { district_id, id: street["id"].as_i64().unwrap() }
+        Street {
+            district_id,
+            id: street["id"].as_i64().unwrap(),
+        }
     }
 
     /// Creates a community in a street, centred at (lat, lng).
-    pub async fn community(&self, admin: &User, street_id: i64, name: &str, lat: f64, lng: f64) -> i64 {
+    pub async fn community(
+        &self,
+        admin: &User,
+        street_id: i64,
+        name: &str,
+        lat: f64,
+        lng: f64,
+    ) -> i64 {
         let (status, body) = self
             .post(
                 "/api/v1/communities",
@@ -293,8 +376,22 @@ impl TestApp {
     }
 
     /// Creates a square grid (side `size` degrees, south-west corner at lat, lng) as `by`.
-    pub async fn grid(&self, by: &User, community_id: i64, name: &str, lat: f64, lng: f64, size: f64) -> i64 {
-        let ring = json!([[lng, lat], [lng + size, lat], [lng + size, lat + size], [lng, lat + size], [lng, lat]]);
+    pub async fn grid(
+        &self,
+        by: &User,
+        community_id: i64,
+        name: &str,
+        lat: f64,
+        lng: f64,
+        size: f64,
+    ) -> i64 {
+        let ring = json!([
+            [lng, lat],
+            [lng + size, lat],
+            [lng + size, lat + size],
+            [lng, lat + size],
+            [lng, lat]
+        ]);
         let (status, body) = self
             .post(
                 &format!("/api/v1/communities/{community_id}/grids"),

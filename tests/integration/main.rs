@@ -2,15 +2,15 @@
 //! (SQLite by default; PostgreSQL and Redis when LINLI_TEST_DATABASE_URL and
 //! LINLI_TEST_REDIS_URL are set) and talks HTTP.
 
-mod helpers;
-mod identity;
 mod errors;
 mod health;
-mod rate_limits;
-mod roles;
-mod residents;
-mod regions;
+mod helpers;
+mod identity;
 mod points;
+mod points_model;
+mod rate_limits;
+mod regions;
+mod residents;
+mod roles;
 mod supermarket;
 mod supermarket_concurrency;
-mod points_model;

@@ -15,7 +15,10 @@ pub struct AuthUser(pub Caller);
 pub fn bearer(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 impl FromRequest for AuthUser {
@@ -26,10 +29,13 @@ impl FromRequest for AuthUser {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req).map(str::to_owned);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("state missing")))?;
+            let state =
+                state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("state missing")))?;
             let token = token.ok_or_else(ApiError::unauthorized)?;
-            let (user_id, version) =
-                state.jwt.verify(&token, state.clock.now()).ok_or_else(ApiError::unauthorized)?;
+            let (user_id, version) = state
+                .jwt
+                .verify(&token, state.clock.now())
+                .ok_or_else(ApiError::unauthorized)?;
             load_caller(&state, user_id, version).await.map(AuthUser)
         })
     }
@@ -48,7 +54,13 @@ pub async fn load_caller(state: &AppState, user_id: i64, version: i32) -> Result
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|a| Some(Grant { id: a.id, role: Role::parse(&a.role)?, scope_id: a.scope_id }))
+        .filter_map(|a| {
+            Some(Grant {
+                id: a.id,
+                role: Role::parse(&a.role)?,
+                scope_id: a.scope_id,
+            })
+        })
         .collect();
     Ok(Caller { user, grants })
 }

@@ -45,7 +45,13 @@ impl JwtKeys {
     }
 
     /// Signs an access token for a user.
-    pub fn issue(&self, user_id: i64, ver: i32, now: DateTime<Utc>, ttl: std::time::Duration) -> String {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        ver: i32,
+        now: DateTime<Utc>,
+        ttl: std::time::Duration,
+    ) -> String {
         let claims = Claims {
             sub: user_id.to_string(),
             ver,
@@ -77,7 +83,10 @@ mod tests {
         let now = Utc::now();
         let token = keys.issue(7, 2, now, std::time::Duration::from_secs(60));
         assert_eq!(keys.verify(&token, now), Some((7, 2)));
-        assert_eq!(keys.verify(&token, now + chrono::Duration::seconds(61)), None);
+        assert_eq!(
+            keys.verify(&token, now + chrono::Duration::seconds(61)),
+            None
+        );
     }
 
     #[test]

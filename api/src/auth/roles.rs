@@ -74,11 +74,17 @@ impl Caller {
 
     /// True when the caller holds `role` over `scope_id`.
     pub fn holds(&self, role: Role, scope_id: i64) -> bool {
-        self.grants.iter().any(|g| g.role == role && g.scope_id == scope_id)
+        self.grants
+            .iter()
+            .any(|g| g.role == role && g.scope_id == scope_id)
     }
 
     /// The scopes over which the caller holds `role`.
     pub fn scopes(&self, role: Role) -> Vec<i64> {
-        self.grants.iter().filter(|g| g.role == role).map(|g| g.scope_id).collect()
+        self.grants
+            .iter()
+            .filter(|g| g.role == role)
+            .map(|g| g.scope_id)
+            .collect()
     }
 }

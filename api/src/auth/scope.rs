@@ -45,7 +45,10 @@ pub async fn managed_grid<C: ConnectionTrait>(
     caller: &Caller,
     grid_id: i64,
 ) -> ApiResult<(grids::Model, communities::Model)> {
-    let grid = grids::Entity::find_by_id(grid_id).one(db).await?.ok_or_else(|| ApiError::not_found("grid"))?;
+    let grid = grids::Entity::find_by_id(grid_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("grid"))?;
     let community = match managed_community(db, caller, grid.community_id).await {
         Err(e) if e.code() == "not_found" => return Err(ApiError::not_found("grid")),
         other => other?,

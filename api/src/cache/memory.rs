@@ -49,7 +49,9 @@ impl MemoryStore {
 
     /// Reads a live value.
     pub fn get(&self, key: &str) -> Option<String> {
-        self.lock().live(key, Instant::now()).map(|(v, _)| v.clone())
+        self.lock()
+            .live(key, Instant::now())
+            .map(|(v, _)| v.clone())
     }
 
     /// Writes a value with a lifetime.
@@ -81,10 +83,16 @@ impl MemoryStore {
         if let Some((value, deadline)) = inner.live(key, now) {
             let count = value.parse::<u64>().unwrap_or(0) + 1;
             *value = count.to_string();
-            return WindowCount { count, resets_in: *deadline - now };
+            return WindowCount {
+                count,
+                resets_in: *deadline - now,
+            };
         }
         inner.insert(key, "1".into(), now + window, now);
-        WindowCount { count: 1, resets_in: window }
+        WindowCount {
+            count: 1,
+            resets_in: window,
+        }
     }
 }
 

@@ -28,12 +28,18 @@ pub struct Cache {
 impl Cache {
     /// An in-process cache.
     pub fn memory() -> Self {
-        Cache { memory: MemoryStore::default(), redis: None }
+        Cache {
+            memory: MemoryStore::default(),
+            redis: None,
+        }
     }
 
     /// A Redis cache with an in-process fallback.
     pub fn redis(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        Ok(Cache { memory: MemoryStore::default(), redis: Some(RedisStore::new(url, prefix)?) })
+        Ok(Cache {
+            memory: MemoryStore::default(),
+            redis: Some(RedisStore::new(url, prefix)?),
+        })
     }
 
     /// The backend's name, for readiness reports.

@@ -64,7 +64,10 @@ impl RedisStore {
         *self.resting_until.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(Instant::now() + REST_AFTER_FAILURE);
         if !self.down.swap(true, Ordering::Relaxed) {
-            tracing::warn!(cause = what, "redis unavailable: using the in-process cache until it returns");
+            tracing::warn!(
+                cause = what,
+                "redis unavailable: using the in-process cache until it returns"
+            );
         }
     }
 
@@ -126,7 +129,8 @@ impl RedisStore {
     pub async fn set(&self, key: &str, value: &str, ttl: Duration) -> Option<()> {
         let key = self.key(key);
         let ms = ttl.as_millis().max(1) as u64;
-        self.call(|mut c| async move { c.pset_ex(key, value, ms).await }).await
+        self.call(|mut c| async move { c.pset_ex(key, value, ms).await })
+            .await
     }
 
     /// Writes only if absent.
@@ -158,9 +162,13 @@ impl RedisStore {
         let key = self.key(key);
         let ms = window.as_millis().max(1) as u64;
         let script = &self.hit_script;
-        let (count, ttl): (u64, i64) =
-            self.call(|mut c| async move { script.key(key).arg(ms).invoke_async(&mut c).await }).await?;
-        Some(WindowCount { count, resets_in: Duration::from_millis(ttl.max(0) as u64) })
+        let (count, ttl): (u64, i64) = self
+            .call(|mut c| async move { script.key(key).arg(ms).invoke_async(&mut c).await })
+            .await?;
+        Some(WindowCount {
+            count,
+            resets_in: Duration::from_millis(ttl.max(0) as u64),
+        })
     }
 
     /// The top `n` of a sorted set; `None` when missing or Redis failed.
@@ -169,7 +177,13 @@ impl RedisStore {
         let stop = n as isize; // one extra: the sentinel may be in the range
         let rows: Vec<(String, f64)> = self
             .call(|mut c| async move {
-                redis::cmd("ZREVRANGE").arg(key).arg(0).arg(stop).arg("WITHSCORES").query_async(&mut c).await
+                redis::cmd("ZREVRANGE")
+                    .arg(key)
+                    .arg(0)
+                    .arg(stop)
+                    .arg("WITHSCORES")
+                    .query_async(&mut c)
+                    .await
             })
             .await?;
         if rows.is_empty() {
@@ -205,7 +219,10 @@ impl RedisStore {
     /// Checks that Redis answers now, ignoring the rest period.
     pub async fn ping(&self) -> Result<(), String> {
         *self.resting_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        match self.call(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await }).await {
+        match self
+            .call(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
+            .await
+        {
             Some(_) => Ok(()),
             None => Err("redis unreachable".into()),
         }

@@ -44,7 +44,10 @@ pub struct UpdateMe {
     #[validate(length(min = 1, max = 32, message = "昵称须为1到32个字符"))]
     pub nickname: Option<String>,
     /// New avatar URL (https).
-    #[validate(url(message = "头像地址须为有效的网址"), length(max = 512, message = "头像地址过长"))]
+    #[validate(
+        url(message = "头像地址须为有效的网址"),
+        length(max = 512, message = "头像地址过长")
+    )]
     pub avatar_url: Option<String>,
 }
 

@@ -20,7 +20,10 @@ use crate::{
         (status = 429, description = "`rate_limited` or `wechat_rate_limited` (45011), with Retry-After", body = ErrorBody),
         (status = 502, description = "`wechat_error`: WeChat answered something unexpected", body = ErrorBody),
         (status = 503, description = "`wechat_unavailable`: WeChat busy (-1) or timed out", body = ErrorBody)))]
-pub async fn wechat_login(state: web::Data<AppState>, body: ValidatedJson<WechatLogin>) -> ApiResult<HttpResponse> {
+pub async fn wechat_login(
+    state: web::Data<AppState>,
+    body: ValidatedJson<WechatLogin>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::wechat_login(&state, &body.0.code).await?))
 }
 
@@ -32,9 +35,13 @@ pub async fn wechat_login(state: web::Data<AppState>, body: ValidatedJson<Wechat
         (status = 403, description = "`account_disabled`", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody),
         (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody)))]
-pub async fn password_login(state: web::Data<AppState>, body: ValidatedJson<PasswordLogin>) -> ApiResult<HttpResponse> {
+pub async fn password_login(
+    state: web::Data<AppState>,
+    body: ValidatedJson<PasswordLogin>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
-    Ok(HttpResponse::Ok().json(service::password_login(&state, &body.username, &body.password).await?))
+    Ok(HttpResponse::Ok()
+        .json(service::password_login(&state, &body.username, &body.password).await?))
 }
 
 /// Exchange a refresh token for new tokens (the old one stops working; reusing it ends the session).
@@ -44,7 +51,10 @@ pub async fn password_login(state: web::Data<AppState>, body: ValidatedJson<Pass
         (status = 401, description = "`invalid_refresh_token`, or `refresh_token_reused` (the whole session is revoked)", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody),
         (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody)))]
-pub async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: ValidatedJson<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::refresh(&state, &body.0.refresh_token).await?))
 }
 
@@ -53,7 +63,10 @@ pub async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequ
     responses(
         (status = 204, description = "Session ended (also for unknown tokens)"),
         (status = 422, description = "`validation_failed`", body = ErrorBody)))]
-pub async fn logout(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: ValidatedJson<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     service::logout(&state, &body.0.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -63,7 +76,10 @@ pub async fn logout(state: web::Data<AppState>, body: ValidatedJson<RefreshReque
     responses(
         (status = 200, description = "Profile; the phone is unmasked for its owner", body = MeView),
         (status = 401, description = "`unauthorized`: missing, expired or invalid token", body = ErrorBody)))]
-pub async fn get_me(state: web::Data<AppState>, AuthUser(caller): AuthUser) -> ApiResult<HttpResponse> {
+pub async fn get_me(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::me(&state, &caller).await?))
 }
 

@@ -35,7 +35,10 @@ pub struct Doc;
 /// Registers this domain's routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/wechat-login", web::post().to(handlers::wechat_login))
-        .route("/auth/password-login", web::post().to(handlers::password_login))
+        .route(
+            "/auth/password-login",
+            web::post().to(handlers::password_login),
+        )
         .route("/auth/refresh", web::post().to(handlers::refresh))
         .route("/auth/logout", web::post().to(handlers::logout))
         .service(

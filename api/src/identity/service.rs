@@ -10,8 +10,7 @@ use entity::{communities, grids, refresh_tokens, role_assignments, streets, user
 use rand::RngCore;
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
 use sha2::{Digest, Sha256};
 
@@ -28,7 +27,11 @@ use crate::{
 /// Logs in with a `wx.login` code, creating the user on first sight.
 pub async fn wechat_login(state: &AppState, code: &str) -> ApiResult<TokenResponse> {
     let session = state.wechat.code_to_session(code).await?;
-    let nickname = if state.wechat.is_mock() { wechat::mock_nickname(code) } else { None };
+    let nickname = if state.wechat.is_mock() {
+        wechat::mock_nickname(code)
+    } else {
+        None
+    };
     let now = state.clock.now();
     let txn = state.db.begin_write().await?;
     // Insert-or-keep, so two first logins of one person at once both succeed.
@@ -41,7 +44,11 @@ pub async fn wechat_login(state: &AppState, code: &str) -> ApiResult<TokenRespon
         updated_at: Set(now),
         ..Default::default()
     })
-    .on_conflict(OnConflict::column(users::Column::Openid).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(users::Column::Openid)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(&txn)
     .await?;
     let user = users::Entity::find()
@@ -65,15 +72,24 @@ pub async fn wechat_login(state: &AppState, code: &str) -> ApiResult<TokenRespon
 }
 
 /// Logs in a console user by username and password.
-pub async fn password_login(state: &AppState, username: &str, password: &str) -> ApiResult<TokenResponse> {
-    let user = users::Entity::find().filter(users::Column::Username.eq(username)).one(state.db.conn()).await?;
+pub async fn password_login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> ApiResult<TokenResponse> {
+    let user = users::Entity::find()
+        .filter(users::Column::Username.eq(username))
+        .one(state.db.conn())
+        .await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let password = password.to_owned();
     // Verify even for unknown users so timing does not tell which names exist.
     let ok = tokio::task::spawn_blocking(move || verify_password(hash.as_deref(), &password))
         .await
         .map_err(ApiError::internal)?;
-    let user = user.filter(|_| ok).ok_or_else(ApiError::invalid_credentials)?;
+    let user = user
+        .filter(|_| ok)
+        .ok_or_else(ApiError::invalid_credentials)?;
     if user.disabled {
         return Err(disabled());
     }
@@ -105,7 +121,10 @@ pub async fn refresh(state: &AppState, presented: &str) -> ApiResult<TokenRespon
     if rotated.rows_affected == 0 {
         revoke_family(&*txn, &token.family_id, now).await?;
         txn.commit().await?;
-        tracing::warn!(user_id = token.user_id, "refresh token reused: family revoked");
+        tracing::warn!(
+            user_id = token.user_id,
+            "refresh token reused: family revoked"
+        );
         return Err(ApiError::new(
             actix_web::http::StatusCode::UNAUTHORIZED,
             "refresh_token_reused",
@@ -177,7 +196,12 @@ pub async fn bind_phone(state: &AppState, caller: &Caller, code: &str) -> ApiRes
 }
 
 /// Creates a platform admin with a password, or resets the password and role of an existing one.
-pub async fn create_admin(db: &Db, clock: &Clock, username: &str, password: &str) -> ApiResult<i64> {
+pub async fn create_admin(
+    db: &Db,
+    clock: &Clock,
+    username: &str,
+    password: &str,
+) -> ApiResult<i64> {
     let username = username.trim();
     if username.is_empty() || username.len() > 64 {
         return Err(ApiError::field("username", "用户名须为1到64个字符"));
@@ -186,10 +210,16 @@ pub async fn create_admin(db: &Db, clock: &Clock, username: &str, password: &str
         return Err(ApiError::field("password", "密码至少8个字符"));
     }
     let password = password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(ApiError::internal)??;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(ApiError::internal)??;
     let now = clock.now();
     let txn = db.begin_write().await?;
-    let user = match users::Entity::find().filter(users::Column::Username.eq(username)).one(&*txn).await? {
+    let user = match users::Entity::find()
+        .filter(users::Column::Username.eq(username))
+        .one(&*txn)
+        .await?
+    {
         Some(user) => {
             let mut active = user.into_active_model();
             active.password_hash = Set(Some(hash));
@@ -197,18 +227,20 @@ pub async fn create_admin(db: &Db, clock: &Clock, username: &str, password: &str
             active.updated_at = Set(now);
             active.update(&*txn).await?
         }
-        None => users::ActiveModel {
-            username: Set(Some(username.to_owned())),
-            password_hash: Set(Some(hash)),
-            nickname: Set(username.to_owned()),
-            token_version: Set(0),
-            disabled: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+        None => {
+            users::ActiveModel {
+                username: Set(Some(username.to_owned())),
+                password_hash: Set(Some(hash)),
+                nickname: Set(username.to_owned()),
+                token_version: Set(0),
+                disabled: Set(false),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&*txn)
+            .await?
         }
-        .insert(&*txn)
-        .await?,
     };
     let held = role_assignments::Entity::find()
         .filter(role_assignments::Column::UserId.eq(user.id))
@@ -239,20 +271,46 @@ pub async fn me_view<C: ConnectionTrait>(db: &C, user: users::Model) -> ApiResul
         .await?;
     let mut roles = Vec::with_capacity(grants.len());
     for grant in grants {
-        let Some(role) = Role::parse(&grant.role) else { continue };
+        let Some(role) = Role::parse(&grant.role) else {
+            continue;
+        };
         let scope_name = scope_name(db, role, grant.scope_id).await?;
-        roles.push(RoleView { id: grant.id, role, scope_id: grant.scope_id, scope_name });
+        roles.push(RoleView {
+            id: grant.id,
+            role,
+            scope_id: grant.scope_id,
+            scope_name,
+        });
     }
-    Ok(MeView { id: user.id, nickname: user.nickname, avatar_url: user.avatar_url, phone: user.phone, roles })
+    Ok(MeView {
+        id: user.id,
+        nickname: user.nickname,
+        avatar_url: user.avatar_url,
+        phone: user.phone,
+        roles,
+    })
 }
 
 /// The name of a role's scope.
-pub async fn scope_name<C: ConnectionTrait>(db: &C, role: Role, scope_id: i64) -> ApiResult<Option<String>> {
+pub async fn scope_name<C: ConnectionTrait>(
+    db: &C,
+    role: Role,
+    scope_id: i64,
+) -> ApiResult<Option<String>> {
     Ok(match role {
         Role::PlatformAdmin => Some("平台".to_owned()),
-        Role::StreetAdmin => streets::Entity::find_by_id(scope_id).one(db).await?.map(|s| s.name),
-        Role::CommunityStaff => communities::Entity::find_by_id(scope_id).one(db).await?.map(|c| c.name),
-        Role::GridWorker => grids::Entity::find_by_id(scope_id).one(db).await?.map(|g| g.name),
+        Role::StreetAdmin => streets::Entity::find_by_id(scope_id)
+            .one(db)
+            .await?
+            .map(|s| s.name),
+        Role::CommunityStaff => communities::Entity::find_by_id(scope_id)
+            .one(db)
+            .await?
+            .map(|c| c.name),
+        Role::GridWorker => grids::Entity::find_by_id(scope_id)
+            .one(db)
+            .await?
+            .map(|g| g.name),
     })
 }
 
@@ -275,7 +333,9 @@ async fn issue_tokens<C: ConnectionTrait>(
         user_id: Set(user.id),
         family_id: Set(family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string())),
         token_hash: Set(hash_token(&refresh)),
-        expires_at: Set(now + chrono::Duration::from_std(state.settings.refresh_ttl).map_err(ApiError::internal)?),
+        expires_at: Set(now
+            + chrono::Duration::from_std(state.settings.refresh_ttl)
+                .map_err(ApiError::internal)?),
         rotated_at: Set(None),
         revoked_at: Set(None),
         created_at: Set(now),
@@ -283,11 +343,17 @@ async fn issue_tokens<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    let access = state.jwt.issue(user.id, user.token_version, now, state.settings.access_ttl);
+    let access = state
+        .jwt
+        .issue(user.id, user.token_version, now, state.settings.access_ttl);
     Ok(Issued { access, refresh })
 }
 
-async fn tokens_response(state: &AppState, user: users::Model, tokens: Issued) -> ApiResult<TokenResponse> {
+async fn tokens_response(
+    state: &AppState,
+    user: users::Model,
+    tokens: Issued,
+) -> ApiResult<TokenResponse> {
     Ok(TokenResponse {
         access_token: tokens.access,
         refresh_token: tokens.refresh,
@@ -297,7 +363,11 @@ async fn tokens_response(state: &AppState, user: users::Model, tokens: Issued) -
     })
 }
 
-async fn revoke_family<C: ConnectionTrait>(db: &C, family: &str, now: DateTime<Utc>) -> ApiResult<()> {
+async fn revoke_family<C: ConnectionTrait>(
+    db: &C,
+    family: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
         .filter(refresh_tokens::Column::FamilyId.eq(family))
@@ -324,15 +394,27 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 
 fn verify_password(hash: Option<&str>, password: &str) -> bool {
     let stored = hash.unwrap_or(DUMMY_HASH);
-    let Ok(parsed) = PasswordHash::new(stored) else { return false };
-    let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let ok = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
     ok && hash.is_some()
 }
 
 fn invalid_refresh() -> ApiError {
-    ApiError::new(actix_web::http::StatusCode::UNAUTHORIZED, "invalid_refresh_token", "登录已失效，请重新登录")
+    ApiError::new(
+        actix_web::http::StatusCode::UNAUTHORIZED,
+        "invalid_refresh_token",
+        "登录已失效，请重新登录",
+    )
 }
 
 fn disabled() -> ApiError {
-    ApiError::new(actix_web::http::StatusCode::FORBIDDEN, "account_disabled", "账号已停用")
+    ApiError::new(
+        actix_web::http::StatusCode::FORBIDDEN,
+        "account_disabled",
+        "账号已停用",
+    )
 }

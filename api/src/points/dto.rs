@@ -65,12 +65,15 @@ pub struct EntryPage {
 fn action_key(action: &str) -> Result<(), ValidationError> {
     let ok = !action.is_empty()
         && action.len() <= 32
-        && action.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && action
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         && action.as_bytes()[0].is_ascii_lowercase();
     if ok {
         Ok(())
     } else {
-        Err(ValidationError::new("action").with_message("行为标识须为小写字母开头的 snake_case，不超过32个字符".into()))
+        Err(ValidationError::new("action")
+            .with_message("行为标识须为小写字母开头的 snake_case，不超过32个字符".into()))
     }
 }
 

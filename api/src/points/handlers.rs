@@ -17,7 +17,10 @@ use crate::{
     responses(
         (status = 200, description = "Balance", body = PointsSummary),
         (status = 401, description = "`unauthorized`", body = ErrorBody)))]
-pub async fn get_my_points(state: web::Data<AppState>, AuthUser(caller): AuthUser) -> ApiResult<HttpResponse> {
+pub async fn get_my_points(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::summary(&state, &caller).await?))
 }
 
@@ -41,7 +44,10 @@ pub async fn list_my_points_entries(
     responses(
         (status = 200, description = "Rules", body = RulesView),
         (status = 404, description = "`not_found`", body = ErrorBody)))]
-pub async fn get_points_rules(state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get_points_rules(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::rules(&state, id.into_inner()).await?))
 }
 
@@ -59,7 +65,10 @@ pub async fn put_points_rules(
     id: web::Path<i64>,
     body: ValidatedJson<PutRules>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::put_rules(&state, &caller, id.into_inner(), body.0).await?))
+    Ok(
+        HttpResponse::Ok()
+            .json(service::put_rules(&state, &caller, id.into_inner(), body.0).await?),
+    )
 }
 
 /// Correct a user's points (community staff); needs an `Idempotency-Key` header.

@@ -23,7 +23,11 @@ use crate::{
 const TTL: Duration = Duration::from_secs(600);
 
 /// The leaderboard of a community for this month or year.
-pub async fn leaderboard(state: &AppState, community_id: i64, query: LeaderboardQuery) -> ApiResult<Leaderboard> {
+pub async fn leaderboard(
+    state: &AppState,
+    community_id: i64,
+    query: LeaderboardQuery,
+) -> ApiResult<Leaderboard> {
     let db = state.db.conn();
     entity::communities::Entity::find_by_id(community_id)
         .one(db)
@@ -44,7 +48,11 @@ pub async fn leaderboard(state: &AppState, community_id: i64, query: Leaderboard
         .into_tuple()
         .one(db)
         .await?;
-    let key = format!("lb:{community_id}:{}:{}", since.timestamp(), newest.flatten().unwrap_or(0));
+    let key = format!(
+        "lb:{community_id}:{}:{}",
+        since.timestamp(),
+        newest.flatten().unwrap_or(0)
+    );
     let top = match state.cache.ranking_top(&key, limit).await {
         Some(cached) => cached
             .into_iter()
@@ -53,7 +61,8 @@ pub async fn leaderboard(state: &AppState, community_id: i64, query: Leaderboard
         None => {
             let all = totals(state, community_id, since).await?;
             if state.cache.backend() == "redis" {
-                let members: Vec<(String, i64)> = all.iter().map(|(u, p)| (encode(*u), *p)).collect();
+                let members: Vec<(String, i64)> =
+                    all.iter().map(|(u, p)| (encode(*u), *p)).collect();
                 state.cache.ranking_store(&key, &members, TTL).await;
             }
             all.into_iter().take(limit).collect::<Vec<_>>()
@@ -76,12 +85,23 @@ pub async fn leaderboard(state: &AppState, community_id: i64, query: Leaderboard
             points,
         })
         .collect();
-    Ok(Leaderboard { community_id, period, since, entries })
+    Ok(Leaderboard {
+        community_id,
+        period,
+        since,
+        entries,
+    })
 }
 
 /// Every earner's total since `since`, best first, ties by user id.
-async fn totals(state: &AppState, community_id: i64, since: chrono::DateTime<chrono::Utc>) -> ApiResult<Vec<(i64, i64)>> {
-    let total = Expr::col(points_entries::Column::Amount).sum().cast_as(Alias::new("bigint"));
+async fn totals(
+    state: &AppState,
+    community_id: i64,
+    since: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<Vec<(i64, i64)>> {
+    let total = Expr::col(points_entries::Column::Amount)
+        .sum()
+        .cast_as(Alias::new("bigint"));
     let rows: Vec<(i64, i64)> = points_entries::Entity::find()
         .select_only()
         .column(points_entries::Column::UserId)

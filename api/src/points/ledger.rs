@@ -83,14 +83,25 @@ pub struct Change<'a> {
 /// Writes one entry and moves the balance with it. A negative change that the balance does
 /// not cover answers 409 `insufficient_points` and writes nothing. The caller makes sure the
 /// key is new (`find_entry`); a repeated key fails on the unique index.
-pub async fn apply<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, change: Change<'_>) -> ApiResult<points_entries::Model> {
+pub async fn apply<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    change: Change<'_>,
+) -> ApiResult<points_entries::Model> {
     debug_assert!(change.amount != 0);
     if change.amount > 0 {
         ensure_wallet(db, change.user_id, now).await?;
     }
-    let earned = if change.kind == Kind::Earn { change.amount } else { 0 };
+    let earned = if change.kind == Kind::Earn {
+        change.amount
+    } else {
+        0
+    };
     let updated = points_wallets::Entity::update_many()
-        .col_expr(points_wallets::Column::Balance, Expr::col(points_wallets::Column::Balance).add(change.amount))
+        .col_expr(
+            points_wallets::Column::Balance,
+            Expr::col(points_wallets::Column::Balance).add(change.amount),
+        )
         .col_expr(
             points_wallets::Column::LifetimeEarned,
             Expr::col(points_wallets::Column::LifetimeEarned).add(earned),
@@ -128,17 +139,28 @@ pub fn insufficient() -> ApiError {
 
 /// Creates the user's wallet if missing and locks it until the transaction ends, so that
 /// checks made after this (caps, repeated keys, limits) cannot race another change.
-pub async fn lock_wallet<C: ConnectionTrait>(db: &C, user_id: i64, now: DateTime<Utc>) -> ApiResult<()> {
+pub async fn lock_wallet<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     ensure_wallet(db, user_id, now).await?;
     points_wallets::Entity::update_many()
-        .col_expr(points_wallets::Column::UpdatedAt, Expr::col(points_wallets::Column::UpdatedAt).into())
+        .col_expr(
+            points_wallets::Column::UpdatedAt,
+            Expr::col(points_wallets::Column::UpdatedAt).into(),
+        )
         .filter(points_wallets::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
     Ok(())
 }
 
-async fn ensure_wallet<C: ConnectionTrait>(db: &C, user_id: i64, now: DateTime<Utc>) -> ApiResult<()> {
+async fn ensure_wallet<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     points_wallets::Entity::insert(points_wallets::ActiveModel {
         user_id: Set(user_id),
         balance: Set(0),
@@ -146,14 +168,22 @@ async fn ensure_wallet<C: ConnectionTrait>(db: &C, user_id: i64, now: DateTime<U
         updated_at: Set(now),
         ..Default::default()
     })
-    .on_conflict(OnConflict::column(points_wallets::Column::UserId).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(points_wallets::Column::UserId)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(db)
     .await?;
     Ok(())
 }
 
 /// The entry written earlier under this source and key, if any.
-pub async fn find_entry<C: ConnectionTrait>(db: &C, source: &str, key: &str) -> ApiResult<Option<points_entries::Model>> {
+pub async fn find_entry<C: ConnectionTrait>(
+    db: &C,
+    source: &str,
+    key: &str,
+) -> ApiResult<Option<points_entries::Model>> {
     Ok(points_entries::Entity::find()
         .filter(points_entries::Column::Source.eq(source))
         .filter(points_entries::Column::IdempotencyKey.eq(key))
@@ -192,7 +222,11 @@ pub enum AwardOutcome {
 /// Credits points for an action under the community's rules: points per action, capped per
 /// user per day and per month (Asia/Shanghai). Later domains (check-ins, activities, hazard
 /// reports) call this inside their own write transaction.
-pub async fn award<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, award: Award<'_>) -> ApiResult<AwardOutcome> {
+pub async fn award<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    award: Award<'_>,
+) -> ApiResult<AwardOutcome> {
     let Some(rule) = points_rules::Entity::find()
         .filter(points_rules::Column::CommunityId.eq(award.community_id))
         .filter(points_rules::Column::Action.eq(award.action))
@@ -237,10 +271,20 @@ pub async fn award<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, award: Award<
     Ok(AwardOutcome::Awarded(entry))
 }
 
-async fn earned_since<C: ConnectionTrait>(db: &C, award: &Award<'_>, source: &str, since: DateTime<Utc>) -> ApiResult<i64> {
+async fn earned_since<C: ConnectionTrait>(
+    db: &C,
+    award: &Award<'_>,
+    source: &str,
+    since: DateTime<Utc>,
+) -> ApiResult<i64> {
     let sum: Option<Option<i64>> = points_entries::Entity::find()
         .select_only()
-        .column_as(Expr::col(points_entries::Column::Amount).sum().cast_as(Alias::new("bigint")), "total")
+        .column_as(
+            Expr::col(points_entries::Column::Amount)
+                .sum()
+                .cast_as(Alias::new("bigint")),
+            "total",
+        )
         .filter(points_entries::Column::UserId.eq(award.user_id))
         .filter(points_entries::Column::CommunityId.eq(award.community_id))
         .filter(points_entries::Column::Source.eq(source))

@@ -42,12 +42,21 @@ pub struct Doc;
 /// Registers this domain's routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/me/points", web::get().to(handlers::get_my_points))
-        .route("/me/points/entries", web::get().to(handlers::list_my_points_entries))
+        .route(
+            "/me/points/entries",
+            web::get().to(handlers::list_my_points_entries),
+        )
         .service(
             web::resource("/communities/{id}/points-rules")
                 .route(web::get().to(handlers::get_points_rules))
                 .route(web::put().to(handlers::put_points_rules)),
         )
-        .route("/communities/{id}/points/adjustments", web::post().to(handlers::create_points_adjustment))
-        .route("/communities/{id}/points/leaderboard", web::get().to(handlers::get_points_leaderboard));
+        .route(
+            "/communities/{id}/points/adjustments",
+            web::post().to(handlers::create_points_adjustment),
+        )
+        .route(
+            "/communities/{id}/points/leaderboard",
+            web::get().to(handlers::get_points_leaderboard),
+        );
 }

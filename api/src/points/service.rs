@@ -6,7 +6,8 @@ use actix_web::http::StatusCode;
 use entity::{communities, points_entries, points_rules, points_wallets, users};
 use sea_orm::{
     sea_query::{Alias, Expr},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::{
@@ -34,14 +35,24 @@ pub async fn summary(state: &AppState, caller: &Caller) -> ApiResult<PointsSumma
     let sums: Vec<(String, Option<i64>)> = points_entries::Entity::find()
         .select_only()
         .column(points_entries::Column::Kind)
-        .column_as(Expr::col(points_entries::Column::Amount).sum().cast_as(Alias::new("bigint")), "total")
+        .column_as(
+            Expr::col(points_entries::Column::Amount)
+                .sum()
+                .cast_as(Alias::new("bigint")),
+            "total",
+        )
         .filter(points_entries::Column::UserId.eq(caller.id()))
         .filter(points_entries::Column::CreatedAt.gte(since))
         .group_by(points_entries::Column::Kind)
         .into_tuple()
         .all(db)
         .await?;
-    let total = |kind: Kind| sums.iter().find(|(k, _)| k == kind.as_str()).and_then(|(_, v)| *v).unwrap_or(0);
+    let total = |kind: Kind| {
+        sums.iter()
+            .find(|(k, _)| k == kind.as_str())
+            .and_then(|(_, v)| *v)
+            .unwrap_or(0)
+    };
     Ok(PointsSummary {
         balance: wallet.as_ref().map_or(0, |w| w.balance),
         earned_this_month: total(Kind::Earn),
@@ -62,11 +73,17 @@ pub async fn entries(state: &AppState, caller: &Caller, page: PageQuery) -> ApiR
     }
     let rows = Page::from_rows(select.all(db).await?, page.limit(), |e| e.id);
     let items = entry_views(db, rows.items).await?;
-    Ok(EntryPage { items, next_cursor: rows.next_cursor })
+    Ok(EntryPage {
+        items,
+        next_cursor: rows.next_cursor,
+    })
 }
 
 /// Entries with their community names.
-pub async fn entry_views<C: ConnectionTrait>(db: &C, rows: Vec<points_entries::Model>) -> ApiResult<Vec<EntryView>> {
+pub async fn entry_views<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<points_entries::Model>,
+) -> ApiResult<Vec<EntryView>> {
     let ids: HashSet<i64> = rows.iter().map(|e| e.community_id).collect();
     let names: HashMap<i64, String> = communities::Entity::find()
         .filter(communities::Column::Id.is_in(ids))
@@ -85,7 +102,10 @@ pub async fn entry_views<C: ConnectionTrait>(db: &C, rows: Vec<points_entries::M
             reason: e.reason,
             community_name: names.get(&e.community_id).cloned().unwrap_or_default(),
             community_id: e.community_id,
-            reference: e.ref_type.zip(e.ref_id).map(|(kind, id)| Reference { kind, id }),
+            reference: e
+                .ref_type
+                .zip(e.ref_id)
+                .map(|(kind, id)| Reference { kind, id }),
             created_at: e.created_at,
         })
         .collect())
@@ -94,7 +114,10 @@ pub async fn entry_views<C: ConnectionTrait>(db: &C, rows: Vec<points_entries::M
 /// A community's published earning rules (public).
 pub async fn rules(state: &AppState, community_id: i64) -> ApiResult<RulesView> {
     let db = state.db.conn();
-    communities::Entity::find_by_id(community_id).one(db).await?.ok_or_else(|| ApiError::not_found("community"))?;
+    communities::Entity::find_by_id(community_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
     rules_view(db, community_id).await
 }
 
@@ -114,26 +137,43 @@ async fn rules_view<C: ConnectionTrait>(db: &C, community_id: i64) -> ApiResult<
             enabled: r.enabled,
         })
         .collect();
-    Ok(RulesView { community_id, rules })
+    Ok(RulesView {
+        community_id,
+        rules,
+    })
 }
 
 /// Replaces a community's rules (staff).
-pub async fn put_rules(state: &AppState, caller: &Caller, community_id: i64, input: PutRules) -> ApiResult<RulesView> {
+pub async fn put_rules(
+    state: &AppState,
+    caller: &Caller,
+    community_id: i64,
+    input: PutRules,
+) -> ApiResult<RulesView> {
     let mut seen = HashSet::new();
     for (i, rule) in input.rules.iter().enumerate() {
         if !seen.insert(rule.action.as_str()) {
-            return Err(ApiError::field(&format!("rules[{i}].action"), "行为标识重复"));
+            return Err(ApiError::field(
+                &format!("rules[{i}].action"),
+                "行为标识重复",
+            ));
         }
         if let (Some(day), Some(month)) = (rule.daily_cap, rule.monthly_cap) {
             if day > month {
-                return Err(ApiError::field(&format!("rules[{i}].daily_cap"), "每日上限不能大于每月上限"));
+                return Err(ApiError::field(
+                    &format!("rules[{i}].daily_cap"),
+                    "每日上限不能大于每月上限",
+                ));
             }
         }
     }
     let now = state.clock.now();
     let txn = state.db.begin_write().await?;
     managed_community(&txn, caller, community_id).await?;
-    points_rules::Entity::delete_many().filter(points_rules::Column::CommunityId.eq(community_id)).exec(&txn).await?;
+    points_rules::Entity::delete_many()
+        .filter(points_rules::Column::CommunityId.eq(community_id))
+        .exec(&txn)
+        .await?;
     for rule in &input.rules {
         points_rules::ActiveModel {
             community_id: Set(community_id),

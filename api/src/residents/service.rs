@@ -11,16 +11,15 @@ use sea_orm::{
 };
 
 use super::dto::{
-    dm2_to_m2, Applicant, ApproveResidence, ListResidencesQuery, NewResidence,
-    RejectResidence, ResidenceRelation, ResidenceReview, ResidenceReviewPage, ResidenceStatus,
-    ResidenceView,
+    dm2_to_m2, Applicant, ApproveResidence, ListResidencesQuery, NewResidence, RejectResidence,
+    ResidenceRelation, ResidenceReview, ResidenceReviewPage, ResidenceStatus, ResidenceView,
 };
 use crate::{
-    privacy::mask_phone,
     audit::{self, Audit},
     auth::{scope::managed_community, Caller},
     error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult},
     pagination::{Page, PageQuery},
+    privacy::mask_phone,
     regions::service::locate_grid,
     state::AppState,
 };

@@ -10,8 +10,17 @@ use utoipa::OpenApi;
 /// OpenAPI paths of this domain.
 #[derive(OpenApi)]
 #[openapi(
-    paths(handlers::create_role_assignment, handlers::list_role_assignments, handlers::delete_role_assignment),
-    components(schemas(dto::CreateAssignment, dto::AssignmentView, dto::AssignmentPage, crate::auth::Role))
+    paths(
+        handlers::create_role_assignment,
+        handlers::list_role_assignments,
+        handlers::delete_role_assignment
+    ),
+    components(schemas(
+        dto::CreateAssignment,
+        dto::AssignmentView,
+        dto::AssignmentPage,
+        crate::auth::Role
+    ))
 )]
 pub struct Doc;
 
@@ -22,5 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(handlers::list_role_assignments))
             .route(web::post().to(handlers::create_role_assignment)),
     )
-    .route("/role-assignments/{id}", web::delete().to(handlers::delete_role_assignment));
+    .route(
+        "/role-assignments/{id}",
+        web::delete().to(handlers::delete_role_assignment),
+    );
 }

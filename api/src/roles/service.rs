@@ -2,8 +2,8 @@
 
 use entity::{communities, grids, role_assignments, streets, users};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::dto::{AssignmentPage, AssignmentView, CreateAssignment, ListAssignments};
@@ -26,7 +26,12 @@ struct Managed {
 
 async fn managed<C: ConnectionTrait>(db: &C, caller: &Caller) -> ApiResult<Managed> {
     if caller.is_platform_admin() {
-        return Ok(Managed { all: true, streets: vec![], communities: vec![], grids: vec![] });
+        return Ok(Managed {
+            all: true,
+            streets: vec![],
+            communities: vec![],
+            grids: vec![],
+        });
     }
     let streets = caller.scopes(Role::StreetAdmin);
     let mut communities = caller.scopes(Role::CommunityStaff);
@@ -51,13 +56,23 @@ async fn managed<C: ConnectionTrait>(db: &C, caller: &Caller) -> ApiResult<Manag
             .all(db)
             .await?
     };
-    Ok(Managed { all: false, streets, communities, grids })
+    Ok(Managed {
+        all: false,
+        streets,
+        communities,
+        grids,
+    })
 }
 
 /// Checks that the caller may grant or revoke `role` over `scope_id`: a platform admin any role,
 /// a street admin staff roles in their street, community staff grid workers of their community.
 /// A scope the caller cannot see answers 404; a visible scope above their rank answers 403.
-async fn authorize<C: ConnectionTrait>(db: &C, caller: &Caller, role: Role, scope_id: i64) -> ApiResult<()> {
+async fn authorize<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    role: Role,
+    scope_id: i64,
+) -> ApiResult<()> {
     if caller.grants.is_empty() {
         return Err(ApiError::forbidden());
     }
@@ -99,14 +114,21 @@ async fn authorize<C: ConnectionTrait>(db: &C, caller: &Caller, role: Role, scop
 }
 
 /// Grants a role.
-pub async fn create(state: &AppState, caller: &Caller, input: CreateAssignment) -> ApiResult<AssignmentView> {
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: CreateAssignment,
+) -> ApiResult<AssignmentView> {
     let scope_id = input.scope_id.unwrap_or(0);
     if input.role != Role::PlatformAdmin && scope_id == 0 {
         return Err(ApiError::field("scope_id", "请指定范围编号"));
     }
     let txn = state.db.begin_write().await?;
     authorize(&txn, caller, input.role, scope_id).await?;
-    let user = users::Entity::find_by_id(input.user_id).one(&txn).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let user = users::Entity::find_by_id(input.user_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
     let now = state.clock.now();
     let row = role_assignments::ActiveModel {
         user_id: Set(user.id),
@@ -169,13 +191,21 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ApiResult<()>
             .count(&txn)
             .await?;
         if admins <= 1 {
-            return Err(ApiError::conflict("last_platform_admin", "不能移除最后一位平台管理员"));
+            return Err(ApiError::conflict(
+                "last_platform_admin",
+                "不能移除最后一位平台管理员",
+            ));
         }
     }
-    role_assignments::Entity::delete_by_id(id).exec(&txn).await?;
+    role_assignments::Entity::delete_by_id(id)
+        .exec(&txn)
+        .await?;
     if role == Role::GridWorker {
         grids::Entity::update_many()
-            .col_expr(grids::Column::WorkerUserId, Expr::value(Option::<i64>::None))
+            .col_expr(
+                grids::Column::WorkerUserId,
+                Expr::value(Option::<i64>::None),
+            )
             .filter(grids::Column::Id.eq(row.scope_id))
             .filter(grids::Column::WorkerUserId.eq(row.user_id))
             .exec(&txn)
@@ -199,12 +229,19 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ApiResult<()>
 }
 
 /// Lists the assignments within the caller's scopes, newest first.
-pub async fn list(state: &AppState, caller: &Caller, query: ListAssignments) -> ApiResult<AssignmentPage> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    query: ListAssignments,
+) -> ApiResult<AssignmentPage> {
     if caller.grants.is_empty() {
         return Err(ApiError::forbidden());
     }
     let db = state.db.conn();
-    let page = PageQuery { cursor: query.cursor, limit: query.limit };
+    let page = PageQuery {
+        cursor: query.cursor,
+        limit: query.limit,
+    };
     let scopes = managed(db, caller).await?;
     let mut select = role_assignments::Entity::find().order_by_desc(role_assignments::Column::Id);
     if !scopes.all {
@@ -230,14 +267,26 @@ pub async fn list(state: &AppState, caller: &Caller, query: ListAssignments) -> 
     let page = crate::pagination::Page::from_rows(rows, page.limit(), |r| r.id);
     let mut items = Vec::with_capacity(page.items.len());
     for row in page.items {
-        let nickname = users::Entity::find_by_id(row.user_id).one(db).await?.map(|u| u.nickname).unwrap_or_default();
+        let nickname = users::Entity::find_by_id(row.user_id)
+            .one(db)
+            .await?
+            .map(|u| u.nickname)
+            .unwrap_or_default();
         items.push(view(db, row, nickname).await?);
     }
-    Ok(AssignmentPage { items, next_cursor: page.next_cursor })
+    Ok(AssignmentPage {
+        items,
+        next_cursor: page.next_cursor,
+    })
 }
 
-async fn view<C: ConnectionTrait>(db: &C, row: role_assignments::Model, nickname: String) -> ApiResult<AssignmentView> {
-    let role = Role::parse(&row.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role {}", row.role)))?;
+async fn view<C: ConnectionTrait>(
+    db: &C,
+    row: role_assignments::Model,
+    nickname: String,
+) -> ApiResult<AssignmentView> {
+    let role = Role::parse(&row.role)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role {}", row.role)))?;
     Ok(AssignmentView {
         id: row.id,
         user_id: row.user_id,

@@ -80,9 +80,11 @@ impl Wechat {
         let answer = self.send(request).await?;
         check(answer.errcode)?;
         match (answer.openid, answer.session_key) {
-            (Some(openid), Some(session_key)) if !openid.is_empty() => {
-                Ok(Session { openid, session_key, unionid: answer.unionid })
-            }
+            (Some(openid), Some(session_key)) if !openid.is_empty() => Ok(Session {
+                openid,
+                session_key,
+                unionid: answer.unionid,
+            }),
             _ => Err(bad_gateway()),
         }
     }
@@ -107,7 +109,10 @@ impl Wechat {
                 continue;
             }
             check(answer.errcode)?;
-            return answer.phone_info.map(|p| p.pure_phone_number).ok_or_else(bad_gateway);
+            return answer
+                .phone_info
+                .map(|p| p.pure_phone_number)
+                .ok_or_else(bad_gateway);
         }
         Err(bad_gateway())
     }
@@ -128,7 +133,10 @@ impl Wechat {
         }));
         let answer = self.send(request).await?;
         check(answer.errcode)?;
-        let token = answer.access_token.filter(|t| !t.is_empty()).ok_or_else(bad_gateway)?;
+        let token = answer
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(bad_gateway)?;
         let ttl = answer.expires_in.unwrap_or(7200).saturating_sub(300);
         if ttl > 0 {
             cache.set(TOKEN_KEY, &token, Duration::from_secs(ttl)).await;
@@ -146,7 +154,10 @@ impl Wechat {
             unavailable()
         })?;
         if !response.status().is_success() {
-            tracing::warn!(status = response.status().as_u16(), "wechat answered an HTTP error");
+            tracing::warn!(
+                status = response.status().as_u16(),
+                "wechat answered an HTTP error"
+            );
             return Err(unavailable());
         }
         response.json::<Envelope>().await.map_err(|_| {
@@ -159,7 +170,10 @@ impl Wechat {
 fn check(errcode: i64) -> ApiResult<()> {
     match errcode {
         0 => Ok(()),
-        40029 | 40163 => Err(ApiError::bad_request("wechat_code_invalid", "登录凭证无效或已过期，请重新登录")),
+        40029 | 40163 => Err(ApiError::bad_request(
+            "wechat_code_invalid",
+            "登录凭证无效或已过期，请重新登录",
+        )),
         45011 => Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "wechat_rate_limited",
@@ -184,20 +198,29 @@ fn unavailable() -> ApiError {
 }
 
 fn bad_gateway() -> ApiError {
-    ApiError::new(StatusCode::BAD_GATEWAY, "wechat_error", "微信服务异常，请稍后再试")
+    ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        "wechat_error",
+        "微信服务异常，请稍后再试",
+    )
 }
 
 fn mock_name(code: &str) -> Option<&str> {
     let name = code.strip_prefix("mock:")?;
     let ok = !name.is_empty()
         && name.len() <= 32
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     ok.then_some(name)
 }
 
 fn mock_session(code: &str) -> ApiResult<Session> {
     let name = mock_name(code).ok_or_else(|| {
-        ApiError::bad_request("wechat_code_invalid", "模拟登录凭证应为 mock:<名字>（字母、数字、_-.）")
+        ApiError::bad_request(
+            "wechat_code_invalid",
+            "模拟登录凭证应为 mock:<名字>（字母、数字、_-.）",
+        )
     })?;
     let digest = hex::encode(Sha256::digest(format!("linli-mock:{name}")));
     Ok(Session {
@@ -217,7 +240,10 @@ fn mock_phone(code: &str) -> ApiResult<String> {
         Some(p) if p.len() == 11 && p.starts_with('1') && p.chars().all(|c| c.is_ascii_digit()) => {
             Ok(p.to_owned())
         }
-        _ => Err(ApiError::bad_request("wechat_code_invalid", "模拟手机号凭证应为 mock:<11位手机号>")),
+        _ => Err(ApiError::bad_request(
+            "wechat_code_invalid",
+            "模拟手机号凭证应为 mock:<11位手机号>",
+        )),
     }
 }
 
