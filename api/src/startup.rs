@@ -3,9 +3,9 @@
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{
-    dev::{Server, ServiceResponse},
+    dev::Server,
     http::StatusCode,
-    middleware::{from_fn, Compress, ErrorHandlerResponse, ErrorHandlers},
+    middleware::{from_fn, Compress},
     web, App, HttpRequest, HttpResponse, HttpServer, ResponseError,
 };
 use anyhow::Context;
@@ -61,10 +61,6 @@ impl Application {
                 .configure(routes)
                 .default_service(web::to(unknown_route))
                 .wrap(from_fn(rate_limit))
-                .wrap(
-                    ErrorHandlers::new()
-                        .handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed),
-                )
                 .wrap(Compress::default())
                 .wrap(from_fn(request_log))
         })
@@ -160,17 +156,6 @@ async fn unknown_route(req: HttpRequest) -> HttpResponse {
     } else {
         ApiError::not_found("route").error_response()
     }
-}
-
-fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let error = ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "不支持该请求方法",
-    );
-    let (req, _) = res.into_parts();
-    let res = ServiceResponse::new(req, error.error_response()).map_into_right_body();
-    Ok(ErrorHandlerResponse::Response(res))
 }
 
 /// How long a graceful shutdown may take.
