@@ -290,7 +290,9 @@ fn render(setup: &str, goods: usize, phases: &[Phase]) -> String {
          ## Phases\n\n{details}",
         arguments = arguments.join(" "),
         date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-        commit = git(&["rev-parse", "--short", "HEAD"]),
+        commit = Some(git(&["rev-parse", "--short", "HEAD"]))
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "unknown".into()),
         table = report::table(&rows),
         api_failed = phases[0].failed + phases[1].failed,
         details = report::phases(phases),

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use entity::{audit_logs, goods_restocks};
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_ledger_invariants, Market, TestApp, User};
@@ -1002,4 +1002,42 @@ async fn the_background_sweeper_expires_overdue_redemptions_by_itself() {
     assert_eq!(mine["items"][0]["status"], "expired");
     assert_eq!(app.balance(resident.id).await, 100);
     assert_ledger_invariants(&app).await;
+}
+
+#[tokio::test]
+async fn when_every_pickup_code_is_taken_a_redemption_answers_503_and_writes_nothing() {
+    let app = spawn().await;
+    let m = app.market().await;
+    let resident = app.login("unlucky").await;
+    app.give_points(&m.staff, m.community, resident.id, 100)
+        .await;
+    let goods = app.put_goods(&m.staff, m.community, 10, 5, None).await;
+    let (u, c) = (resident.id, m.community);
+    // Every six-digit code is held by a pending redemption of this community, so each
+    // attempt at a code meets the partial unique index.
+    let fill = if crate::helpers::on_postgres() {
+        format!(
+            "INSERT INTO redemptions (user_id, community_id, goods_id, quantity, points, code, status, expires_at, created_at) \
+             SELECT {u}, {c}, {goods}, 1, 10, lpad(n::text, 6, '0'), 'pending', now() + interval '7 days', now() \
+             FROM generate_series(0, 999999) AS n"
+        )
+    } else {
+        format!(
+            "WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < 999999) \
+             INSERT INTO redemptions (user_id, community_id, goods_id, quantity, points, code, status, expires_at, created_at) \
+             SELECT {u}, {c}, {goods}, 1, 10, printf('%06d', n), 'pending', '2099-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00' FROM s"
+        )
+    };
+    app.db()
+        .execute_unprepared(&fill)
+        .await
+        .expect("codes filled");
+
+    let (status, body) = app.redeem(&resident, goods, 1).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "pickup_codes_exhausted");
+    assert_eq!(app.balance(resident.id).await, 100, "no points taken");
+    assert_eq!(app.stock(goods).await, 5, "no stock taken");
+    assert_eq!(app.count("redemptions").await, 1_000_000);
+    assert_eq!(app.count("points_entries").await, 1, "only the adjustment");
 }

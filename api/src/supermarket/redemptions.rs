@@ -12,7 +12,6 @@ use rand::Rng;
 use sea_orm::{
     sea_query::{Alias, Expr, OnConflict},
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TryInsertResult,
 };
 
 use super::{
@@ -227,10 +226,9 @@ async fn insert_with_code<C: ConnectionTrait>(
         model.code = Set(new_code());
         let inserted = redemptions::Entity::insert(model.clone())
             .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .do_nothing()
-            .exec_with_returning(db)
+            .exec_with_returning_many(db)
             .await?;
-        if let TryInsertResult::Inserted(redemption) = inserted {
+        if let Some(redemption) = inserted.into_iter().next() {
             return Ok(redemption);
         }
     }
