@@ -217,11 +217,6 @@ impl Settings {
         }
         Ok(())
     }
-
-    /// True when the database is SQLite.
-    pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
-    }
 }
 
 #[cfg(test)]

@@ -125,11 +125,6 @@ impl Db {
         })
     }
 
-    /// True on SQLite.
-    pub fn is_sqlite(&self) -> bool {
-        self.writer.is_some()
-    }
-
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.execute_unprepared("SELECT 1").await.map(|_| ())

@@ -54,10 +54,6 @@ impl Application {
                     web::PathConfig::default()
                         .error_handler(|_, _| ApiError::not_found("route").into()),
                 )
-                .app_data(
-                    web::QueryConfig::default()
-                        .error_handler(|e, _| ApiError::field("query", e.to_string()).into()),
-                )
                 .configure(routes)
                 .default_service(web::to(unknown_route))
                 .wrap(from_fn(rate_limit))
