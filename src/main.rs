@@ -1,5 +1,9 @@
 //! The `linli` binary: serve (default), migrate, create-admin, seed-demo, openapi.
 
+/// mimalloc: fewer cycles than glibc malloc in the many small allocations of a request.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use api::{cli, config::Settings, Application};
 use clap::{Parser, Subcommand};
 

@@ -79,6 +79,8 @@ pub struct Settings {
     pub trust_forwarded: bool,
     /// Largest database pool.
     pub db_max_connections: u32,
+    /// HTTP worker threads; zero means one per CPU core.
+    pub workers: usize,
     /// How long a pickup code of the civility supermarket stays valid.
     pub redemption_ttl: Duration,
     /// How often the expiry sweeper runs; zero turns it off.
@@ -147,6 +149,7 @@ impl Settings {
             json_limit: number("LINLI_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
             trust_forwarded: var("LINLI_TRUST_FORWARDED").as_deref() == Some("true"),
             db_max_connections: number("LINLI_DB_MAX_CONNECTIONS", 16)? as u32,
+            workers: number("LINLI_WORKERS", 0)? as usize,
             redemption_ttl: Duration::from_secs(
                 number("LINLI_REDEMPTION_TTL_HOURS", 7 * 24)?.saturating_mul(3600),
             ),
@@ -183,6 +186,7 @@ impl Settings {
             json_limit: 64 * 1024,
             trust_forwarded: false,
             db_max_connections: 16,
+            workers: 0,
             redemption_ttl: Duration::from_secs(7 * 24 * 3600),
             sweep_interval: Duration::from_secs(30),
         }

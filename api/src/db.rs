@@ -39,6 +39,34 @@ impl std::ops::Deref for WriteTxn {
     }
 }
 
+/// One autocommitted write statement; on SQLite it holds the writer lock until dropped.
+pub struct SingleWrite {
+    conn: DatabaseConnection,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for SingleWrite {
+    fn get_database_backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.conn.execute(stmt).await
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.conn.execute_unprepared(sql).await
+    }
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.conn.query_one(stmt).await
+    }
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.conn.query_all(stmt).await
+    }
+    fn support_returning(&self) -> bool {
+        self.conn.support_returning()
+    }
+}
+
 /// A write transaction is a connection: pass `&txn` wherever sea-orm wants one.
 #[async_trait::async_trait]
 impl ConnectionTrait for WriteTxn {
@@ -74,6 +102,11 @@ impl Db {
         })
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(5))
+        // sqlx would ping every connection it hands out: one more round trip per query
+        // outside a transaction. A connection that died answers its next query with an
+        // error (503 `service_busy`) and is dropped; idle ones are closed after 10 minutes.
+        .test_before_acquire(false)
+        .idle_timeout(Duration::from_secs(600))
         .sqlx_logging(false);
         if sqlite {
             opts.map_sqlx_sqlite_opts(|o| {
@@ -123,6 +156,19 @@ impl Db {
             txn,
             _writer: guard,
         })
+    }
+
+    /// A single-statement write outside a transaction (PostgreSQL commits it alone, in one
+    /// round trip); on SQLite it holds the writer lock like a transaction.
+    pub async fn single_write(&self) -> SingleWrite {
+        let guard = match &self.writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        SingleWrite {
+            conn: self.conn.clone(),
+            _writer: guard,
+        }
     }
 
     /// Checks that the database answers.

@@ -90,81 +90,83 @@ impl Idempotent<'_> {
             Ok((status, body)) => Ok(respond(status.as_u16(), body)),
             Err(e) if e.status().is_client_error() => {
                 let body = e.body_json();
-                let txn = state.db.begin_write().await?;
-                complete(&txn, id, e.status(), &body, state.clock.now()).await?;
-                txn.commit().await?;
+                let db = state.db.single_write().await;
+                complete(&db, id, e.status(), &body, state.clock.now()).await?;
                 Ok(respond(e.status().as_u16(), body))
             }
             Err(e) => {
-                if let Ok(txn) = state.db.begin_write().await {
-                    let freed = idempotency_keys::Entity::delete_by_id(id).exec(&txn).await;
-                    if freed.is_ok() {
-                        let _ = txn.commit().await;
-                    }
-                }
+                let db = state.db.single_write().await;
+                let _ = idempotency_keys::Entity::delete_by_id(id).exec(&db).await;
                 Err(e)
             }
         }
     }
 
+    /// Claims the key with one autocommitted `INSERT … ON CONFLICT DO NOTHING RETURNING`;
+    /// only a key used before costs a second query.
     async fn claim(&self, state: &AppState) -> ApiResult<Claim> {
         let now = state.clock.now();
-        let txn = state.db.begin_write().await?;
-        let inserted = idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
-            user_id: Set(self.user_id),
-            scope: Set(self.scope.to_owned()),
-            key: Set(self.key.clone()),
-            request_hash: Set(self.fingerprint.clone()),
-            status: Set(RUNNING.to_owned()),
-            response_status: Set(None),
-            response_body: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([
-                idempotency_keys::Column::UserId,
-                idempotency_keys::Column::Scope,
-                idempotency_keys::Column::Key,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-        let row = idempotency_keys::Entity::find()
-            .filter(idempotency_keys::Column::UserId.eq(self.user_id))
-            .filter(idempotency_keys::Column::Scope.eq(self.scope))
-            .filter(idempotency_keys::Column::Key.eq(&self.key))
-            .one(&txn)
-            .await?
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("idempotency key vanished")))?;
-        if inserted == 1 {
-            txn.commit().await?;
-            return Ok(Claim::Fresh(row.id));
-        }
-        if row.request_hash != self.fingerprint {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "同一 Idempotency-Key 不能用于不同的请求",
+        // A key freed by a failed request between our insert and our read is claimed again.
+        for _ in 0..3 {
+            let inserted = idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
+                user_id: Set(self.user_id),
+                scope: Set(self.scope.to_owned()),
+                key: Set(self.key.clone()),
+                request_hash: Set(self.fingerprint.clone()),
+                status: Set(RUNNING.to_owned()),
+                response_status: Set(None),
+                response_body: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    idempotency_keys::Column::UserId,
+                    idempotency_keys::Column::Scope,
+                    idempotency_keys::Column::Key,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_with_returning_many(&state.db.single_write().await)
+            .await?;
+            if let Some(row) = inserted.into_iter().next() {
+                return Ok(Claim::Fresh(row.id));
+            }
+            let Some(row) = idempotency_keys::Entity::find()
+                .filter(idempotency_keys::Column::UserId.eq(self.user_id))
+                .filter(idempotency_keys::Column::Scope.eq(self.scope))
+                .filter(idempotency_keys::Column::Key.eq(&self.key))
+                .one(state.db.conn())
+                .await?
+            else {
+                continue;
+            };
+            if row.request_hash != self.fingerprint {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "同一 Idempotency-Key 不能用于不同的请求",
+                ));
+            }
+            if row.status == DONE {
+                let status = row.response_status.unwrap_or(200) as u16;
+                return Ok(Claim::Replay(status, row.response_body.unwrap_or_default()));
+            }
+            if row.updated_at + STALE_AFTER < now
+                && take_over(&state.db.single_write().await, row.id, row.updated_at, now).await?
+            {
+                return Ok(Claim::Fresh(row.id));
+            }
+            return Err(ApiError::conflict(
+                "idempotency_request_in_progress",
+                "相同的请求正在处理中，请稍后查看结果",
             ));
         }
-        if row.status == DONE {
-            let status = row.response_status.unwrap_or(200) as u16;
-            return Ok(Claim::Replay(status, row.response_body.unwrap_or_default()));
-        }
-        if row.updated_at + STALE_AFTER < now
-            && take_over(&txn, row.id, row.updated_at, now).await?
-        {
-            txn.commit().await?;
-            return Ok(Claim::Fresh(row.id));
-        }
-        Err(ApiError::conflict(
-            "idempotency_request_in_progress",
-            "相同的请求正在处理中，请稍后查看结果",
-        ))
+        Err(ApiError::internal(anyhow::anyhow!(
+            "idempotency key kept vanishing"
+        )))
     }
 }
 

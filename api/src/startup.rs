@@ -47,7 +47,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let port = listener.local_addr()?.port();
         let app_state = state.clone();
-        let server = HttpServer::new(move || {
+        let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(
@@ -59,10 +59,14 @@ impl Application {
                 .wrap(from_fn(rate_limit))
                 .wrap(Compress::default())
                 .wrap(from_fn(request_log))
-        })
-        .listen(listener)?
-        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
-        .run();
+        });
+        if state.settings.workers > 0 {
+            server = server.workers(state.settings.workers);
+        }
+        let server = server
+            .listen(listener)?
+            .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+            .run();
         let every = state.settings.sweep_interval;
         let sweeper = (!every.is_zero())
             .then(|| tokio::spawn(supermarket::sweeper::run(state.clone(), every)));

@@ -1,8 +1,7 @@
 -- The statements of bench/sql/redemption.sql in the "naive order": the goods row is
--- updated first in the transaction, then the wallet, then the rest. On one hot item this
--- holds the goods row lock the longest; the API takes the wallet first and the goods
--- late. Everything else (variables, values, comments) is as in redemption.sql; keep the
--- two in step.
+-- updated first in the transaction, then the rest. On one hot item this holds the goods
+-- row lock the longest; the API updates the goods last. Everything else (variables,
+-- values, comments) is as in redemption.sql; keep the two in step.
 --
 -- Set by redemption-bench with -D: first_user, per_client, goods_first, goods_last,
 -- community, price, and the texts the server binds: reason (the entry's) and body (the
@@ -12,35 +11,27 @@
 \set amount -1 * :price
 \set key random(1, 9223372036854775806)
 
--- api/src/auth/extractor.rs `load_caller` (the AuthUser extractor), on the pool: the user,
--- then the roles the user holds now.
-SELECT "users"."id", "users"."openid", "users"."unionid", "users"."session_key", "users"."username", "users"."password_hash", "users"."nickname", "users"."avatar_url", "users"."phone", "users"."token_version", "users"."disabled", "users"."created_at", "users"."updated_at" FROM "users" WHERE "users"."id" = :uid LIMIT 1;
-SELECT "role_assignments"."id", "role_assignments"."user_id", "role_assignments"."role", "role_assignments"."scope_id", "role_assignments"."created_by", "role_assignments"."created_at" FROM "role_assignments" WHERE "role_assignments"."user_id" = :uid;
+-- api/src/auth/extractor.rs `load_caller` (the AuthUser extractor), on the pool: the user
+-- with the roles the user holds now, one query.
+SELECT "users"."id" AS "A_id", "users"."openid" AS "A_openid", "users"."unionid" AS "A_unionid", "users"."session_key" AS "A_session_key", "users"."username" AS "A_username", "users"."password_hash" AS "A_password_hash", "users"."nickname" AS "A_nickname", "users"."avatar_url" AS "A_avatar_url", "users"."phone" AS "A_phone", "users"."token_version" AS "A_token_version", "users"."disabled" AS "A_disabled", "users"."created_at" AS "A_created_at", "users"."updated_at" AS "A_updated_at", "role_assignments"."id" AS "B_id", "role_assignments"."user_id" AS "B_user_id", "role_assignments"."role" AS "B_role", "role_assignments"."scope_id" AS "B_scope_id", "role_assignments"."created_by" AS "B_created_by", "role_assignments"."created_at" AS "B_created_at" FROM "users" LEFT JOIN "role_assignments" ON "users"."id" = "role_assignments"."user_id" WHERE "users"."id" = :uid;
 
--- api/src/idempotency.rs `Idempotent::claim`: its own transaction claims the key (the
--- server's key is a UUID; request_hash is the SHA-256 of the body).
+-- api/src/idempotency.rs `Idempotent::claim`: one autocommitted statement claims the key
+-- (the server's key is a UUID; request_hash is the SHA-256 of the body).
+INSERT INTO "idempotency_keys" ("user_id", "scope", "key", "request_hash", "status", "response_status", "response_body", "created_at", "updated_at") VALUES (:uid, 'redemption', 'pgbench-' || :key::text, '342bc71deb3daaa2a8495d5b67a52108e7e81526b2b5d74c2acb903f90eee88d', 'running', NULL, NULL, now(), now()) ON CONFLICT ("user_id", "scope", "key") DO NOTHING RETURNING "id", "user_id", "scope", "key", "request_hash", "status", "response_status", "response_body", "created_at", "updated_at" \gset claim_
+
 BEGIN;
-INSERT INTO "idempotency_keys" ("user_id", "scope", "key", "request_hash", "status", "response_status", "response_body", "created_at", "updated_at") VALUES (:uid, 'redemption', 'pgbench-' || :key::text, '342bc71deb3daaa2a8495d5b67a52108e7e81526b2b5d74c2acb903f90eee88d', 'running', NULL, NULL, now(), now()) ON CONFLICT ("user_id", "scope", "key") DO NOTHING;
-SELECT "idempotency_keys"."id", "idempotency_keys"."user_id", "idempotency_keys"."scope", "idempotency_keys"."key", "idempotency_keys"."request_hash", "idempotency_keys"."status", "idempotency_keys"."response_status", "idempotency_keys"."response_body", "idempotency_keys"."created_at", "idempotency_keys"."updated_at" FROM "idempotency_keys" WHERE "idempotency_keys"."user_id" = :uid AND "idempotency_keys"."scope" = 'redemption' AND "idempotency_keys"."key" = 'pgbench-' || :key::text LIMIT 1 \gset claim_
-COMMIT;
-
--- api/src/supermarket/redemptions.rs `create`: the goods, read on the pool before the
--- transaction.
+-- api/src/supermarket/redemptions.rs `create`: the goods, read in the transaction.
 SELECT "goods"."id", "goods"."community_id", "goods"."name", "goods"."description", "goods"."image_url", "goods"."category", "goods"."points_price", "goods"."stock", "goods"."initial_stock", "goods"."total_stocked", "goods"."monthly_limit_per_user", "goods"."on_shelf", "goods"."created_at", "goods"."updated_at" FROM "goods" WHERE "goods"."id" = :gid LIMIT 1;
-
-BEGIN;
 -- NAIVE ORDER: redemptions.rs `take_stock` first, so the goods row stays locked through
 -- every statement below until COMMIT.
 UPDATE "goods" SET "stock" = "stock" - 1 WHERE "goods"."id" = :gid AND "goods"."stock" >= 1 AND "goods"."on_shelf" = true;
--- api/src/points/ledger.rs `apply`: the wallet, taken only if the balance covers the
--- price ...
-UPDATE "points_wallets" SET "balance" = "balance" + :amount, "lifetime_earned" = "lifetime_earned" + 0, "updated_at" = now() WHERE "points_wallets"."user_id" = :uid AND "points_wallets"."balance" >= :price RETURNING "id", "user_id", "balance", "lifetime_earned", "updated_at" \gset wallet_
--- ... then the ledger entry with the balance after it.
-INSERT INTO "points_entries" ("user_id", "community_id", "amount", "balance_after", "kind", "reason", "source", "idempotency_key", "ref_type", "ref_id", "actor_id", "created_at") VALUES (:uid, :community, :amount, :wallet_balance, 'redeem', :reason, 'redemption', 'claim:' || :claim_id::text, NULL, NULL, :uid, now()) RETURNING "id", "user_id", "community_id", "amount", "balance_after", "kind", "reason", "source", "idempotency_key", "ref_type", "ref_id", "actor_id", "created_at" \gset entry_
 -- redemptions.rs `insert_with_code`: the redemption with a pickup code.
 INSERT INTO "redemptions" ("user_id", "community_id", "goods_id", "quantity", "points", "code", "status", "expires_at", "created_at") VALUES (:uid, :community, :gid, 1, :price, lpad((nextval('bench_pickup_codes') % 1000000)::text, 6, '0'), 'pending', now() + interval '7 days', now()) ON CONFLICT DO NOTHING RETURNING "id", "user_id", "community_id", "goods_id", "quantity", "points", "code", "status", "expires_at", "created_at", "fulfilled_at", "fulfilled_by", "closed_at" \gset redemption_
--- redemptions.rs `create`: the entry learns what it paid for.
-UPDATE "points_entries" SET "ref_type" = 'redemption', "ref_id" = :redemption_id WHERE "points_entries"."id" = :entry_id;
+-- api/src/points/ledger.rs `apply`: the wallet (the first lock), taken only if the balance
+-- covers the price ...
+UPDATE "points_wallets" SET "balance" = "balance" + :amount, "lifetime_earned" = "lifetime_earned" + 0, "updated_at" = now() WHERE "points_wallets"."user_id" = :uid AND "points_wallets"."balance" >= :price RETURNING "id", "user_id", "balance", "lifetime_earned", "updated_at" \gset wallet_
+-- ... then the ledger entry with the balance after it and the redemption it paid for.
+INSERT INTO "points_entries" ("user_id", "community_id", "amount", "balance_after", "kind", "reason", "source", "idempotency_key", "ref_type", "ref_id", "actor_id", "created_at") VALUES (:uid, :community, :amount, :wallet_balance, 'redeem', :reason, 'redemption', 'claim:' || :claim_id::text, 'redemption', :redemption_id, :uid, now()) RETURNING "id", "user_id", "community_id", "amount", "balance_after", "kind", "reason", "source", "idempotency_key", "ref_type", "ref_id", "actor_id", "created_at";
 -- api/src/idempotency.rs `complete`: the answer stored for replays.
 UPDATE "idempotency_keys" SET "status" = 'done', "response_status" = 201, "response_body" = :body, "updated_at" = now() WHERE "idempotency_keys"."id" = :claim_id;
 COMMIT;

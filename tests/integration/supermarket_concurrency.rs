@@ -92,6 +92,30 @@ async fn twenty_concurrent_redemptions_of_one_balance_succeed_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_redemptions_never_pass_the_monthly_limit() {
+    let app = spawn().await;
+    let m = app.market().await;
+    let resident = app.login("resident").await;
+    app.give_points(&m.staff, m.community, resident.id, 1000)
+        .await;
+    let goods = app.put_goods(&m.staff, m.community, 10, 50, Some(3)).await;
+
+    let answers = join_all((0..20).map(|_| app.redeem(&resident, goods, 1))).await;
+
+    let counts = tally(&answers);
+    assert_eq!(counts.get(&(201, "-".into())), Some(&3), "{counts:?}");
+    assert_eq!(
+        counts.get(&(409, "limit_reached".into())),
+        Some(&17),
+        "{counts:?}"
+    );
+    assert_eq!(app.balance(resident.id).await, 970);
+    assert_eq!(app.stock(goods).await, 47);
+    assert_eq!(app.count("redemptions").await, 3);
+    assert_ledger_invariants(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_key_sent_fifty_times_at_once_and_fifty_in_sequence_redeems_once() {
     let app = spawn().await;
     let m = app.market().await;

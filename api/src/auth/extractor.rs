@@ -3,7 +3,7 @@
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use entity::{role_assignments, users};
 use futures_util::future::LocalBoxFuture;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{EntityTrait, JoinType, QuerySelect, RelationDef};
 
 use super::{Caller, Grant, Role};
 use crate::{error::ApiError, state::AppState};
@@ -41,19 +41,30 @@ impl FromRequest for AuthUser {
     }
 }
 
-/// Loads a user whose token version still matches, with the roles they hold now.
+/// Loads a user whose token version still matches, with the roles they hold now, in one
+/// query (the user left-joined to their role assignments).
 pub async fn load_caller(state: &AppState, user_id: i64, version: i32) -> Result<Caller, ApiError> {
-    let db = state.db.conn();
-    let user = users::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .filter(|u| u.token_version == version && !u.disabled)
-        .ok_or_else(ApiError::unauthorized)?;
-    let grants = role_assignments::Entity::find()
-        .filter(role_assignments::Column::UserId.eq(user_id))
-        .all(db)
-        .await?
+    let rows = users::Entity::find_by_id(user_id)
+        .select_also(role_assignments::Entity)
+        .join(
+            JoinType::LeftJoin,
+            RelationDef::from(
+                role_assignments::Entity::belongs_to(users::Entity)
+                    .from(role_assignments::Column::UserId)
+                    .to(users::Column::Id),
+            )
+            .rev(),
+        )
+        .all(state.db.conn())
+        .await?;
+    let mut rows = rows.into_iter();
+    let (user, first) = rows.next().ok_or_else(ApiError::unauthorized)?;
+    if user.token_version != version || user.disabled {
+        return Err(ApiError::unauthorized());
+    }
+    let grants = first
         .into_iter()
+        .chain(rows.filter_map(|(_, a)| a))
         .filter_map(|a| {
             Some(Grant {
                 id: a.id,

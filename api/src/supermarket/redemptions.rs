@@ -1,13 +1,14 @@
 //! Redemptions: paying points for goods, listing them, and cancelling them.
 //!
 //! Every write transaction here locks rows in one order — the wallet, then the goods, then
-//! the redemption — so PostgreSQL never finds two of them waiting on each other.
+//! the redemption — so PostgreSQL never finds two of them waiting on each other. A new
+//! redemption is inserted before the wallet is locked; nothing can wait on it until commit.
 
 use std::collections::HashMap;
 
 use actix_web::{http::StatusCode, HttpResponse};
 use chrono::{DateTime, Utc};
-use entity::{goods, points_entries, redemptions};
+use entity::{goods, redemptions};
 use rand::Rng;
 use sea_orm::{
     sea_query::{Alias, Expr, OnConflict},
@@ -84,8 +85,13 @@ pub async fn create(
         .run(state, |claim| async move {
             let now = state.clock.now();
             let user_id = caller.id();
+            let ttl = chrono::Duration::from_std(state.settings.redemption_ttl)
+                .map_err(ApiError::internal)?;
+            // Every statement on one connection: each connection taken from the pool costs
+            // a round trip more when sqlx checks it on its way back.
+            let txn = state.db.begin_write().await?;
             let goods = goods::Entity::find_by_id(input.goods_id)
-                .one(state.db.conn())
+                .one(&txn)
                 .await?
                 .ok_or_else(goods_not_found)?;
             if !goods.on_shelf {
@@ -95,38 +101,8 @@ pub async fn create(
                 .points_price
                 .checked_mul(input.quantity)
                 .ok_or_else(ledger::insufficient)?;
-            // The transaction starts with its first lock, the wallet's: a conditional update
-            // that checks the balance and serialises this user's redemptions for the limit
-            // below. Starting with a write also lets SQLite wait for the writer instead of
-            // failing a read-then-write transaction at once.
-            let txn = state.db.begin_write().await?;
-            let reason = format!("兑换{}×{}", goods.name, input.quantity);
-            let entry_key = format!("claim:{claim}");
-            let entry = ledger::apply(
-                &txn,
-                now,
-                Change {
-                    user_id,
-                    community_id: goods.community_id,
-                    amount: -points,
-                    kind: Kind::Redeem,
-                    reason: &reason,
-                    source: REDEEM_SOURCE,
-                    idempotency_key: &entry_key,
-                    reference: None,
-                    actor_id: Some(user_id),
-                },
-            )
-            .await?;
-            if let Some(limit) = goods.monthly_limit_per_user {
-                let taken = redeemed_since(&txn, user_id, goods.id, month_start(now)).await?;
-                if taken + input.quantity > limit {
-                    return Err(limit_reached());
-                }
-            }
-            take_stock(&txn, goods.id, input.quantity).await?;
-            let ttl = chrono::Duration::from_std(state.settings.redemption_ttl)
-                .map_err(ApiError::internal)?;
+            // The new redemption first: no other transaction can wait on a row it cannot see
+            // yet, and the entry below can name it.
             let redemption = insert_with_code(
                 &txn,
                 redemptions::ActiveModel {
@@ -142,17 +118,37 @@ pub async fn create(
                 },
             )
             .await?;
-            // The entry is written first (lock order); it learns what it paid for here,
-            // in the transaction that created both.
-            points_entries::Entity::update_many()
-                .col_expr(points_entries::Column::RefType, Expr::value("redemption"))
-                .col_expr(points_entries::Column::RefId, Expr::value(redemption.id))
-                .filter(points_entries::Column::Id.eq(entry.id))
-                .exec(&txn)
-                .await?;
+            // Then the first lock, the wallet's: a conditional update that checks the balance
+            // and serialises this user's redemptions for the limit below.
+            let reason = format!("兑换{}×{}", goods.name, input.quantity);
+            let entry_key = format!("claim:{claim}");
+            ledger::apply(
+                &txn,
+                now,
+                Change {
+                    user_id,
+                    community_id: goods.community_id,
+                    amount: -points,
+                    kind: Kind::Redeem,
+                    reason: &reason,
+                    source: REDEEM_SOURCE,
+                    idempotency_key: &entry_key,
+                    reference: Some(("redemption", redemption.id)),
+                    actor_id: Some(user_id),
+                },
+            )
+            .await?;
+            if let Some(limit) = goods.monthly_limit_per_user {
+                // Counts the redemption written above too.
+                if redeemed_since(&txn, user_id, goods.id, month_start(now)).await? > limit {
+                    return Err(limit_reached());
+                }
+            }
             let view = view(redemption, &goods, true);
             let body = serde_json::to_string(&view).map_err(ApiError::internal)?;
             idempotency::complete(&txn, claim, StatusCode::CREATED, &body, now).await?;
+            // The goods row last: a popular item stays locked only until the commit.
+            take_stock(&txn, goods.id, input.quantity).await?;
             txn.commit().await?;
             invalidate_shelf(state, goods.community_id).await;
             Ok((StatusCode::CREATED, body))
