@@ -46,6 +46,50 @@ pub fn key_from(req: &HttpRequest) -> ApiResult<String> {
         })
 }
 
+/// The `Idempotency-Key` header where it is optional: absent → `None`; present → checked
+/// like a required one.
+pub fn optional_key(req: &HttpRequest) -> ApiResult<Option<String>> {
+    if req.headers().contains_key(HEADER) {
+        key_from(req).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Runs `work` once per key when the client sent one, plainly otherwise. `work` gets the
+/// key's row id (if any) and calls `complete` with it in the transaction of its writes.
+pub async fn run_optional<F, Fut>(
+    request: Option<Idempotent<'_>>,
+    state: &AppState,
+    work: F,
+) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(Option<i64>) -> Fut,
+    Fut: Future<Output = ApiResult<(StatusCode, String)>>,
+{
+    match request {
+        Some(request) => request.run(state, |id| work(Some(id))).await,
+        None => {
+            let (status, body) = work(None).await?;
+            Ok(respond(status.as_u16(), body))
+        }
+    }
+}
+
+/// Stores the response when the request came with a key (`run_optional`).
+pub async fn complete_optional<C: ConnectionTrait>(
+    db: &C,
+    claim: Option<i64>,
+    status: StatusCode,
+    body: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    match claim {
+        Some(id) => complete(db, id, status, body, now).await,
+        None => Ok(()),
+    }
+}
+
 /// A fingerprint of the request body (of the parsed request, so formatting does not matter).
 pub fn fingerprint(request: &impl Serialize) -> String {
     hex::encode(Sha256::digest(

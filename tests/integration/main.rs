@@ -14,3 +14,4 @@ mod residents;
 mod roles;
 mod supermarket;
 mod supermarket_concurrency;
+mod supermarket_staff;

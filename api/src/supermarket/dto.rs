@@ -214,6 +214,29 @@ pub struct GoodsList {
     pub items: Vec<GoodsView>,
 }
 
+/// One line of the staff's stock book. For every item,
+/// `stock + pending_units + fulfilled_units = goods.total_stocked`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InventoryItem {
+    /// The goods, on or off the shelf.
+    pub goods: GoodsView,
+    /// Units of the first stocking.
+    pub initial_stock: i64,
+    /// Units promised to pending redemptions (taken from stock, not yet picked up).
+    pub pending_units: i64,
+    /// Units handed out at pickup.
+    pub fulfilled_units: i64,
+}
+
+/// `GET /communities/{id}/goods/inventory`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Inventory {
+    /// Community.
+    pub community_id: i64,
+    /// Every goods item of the community, newest first.
+    pub items: Vec<InventoryItem>,
+}
+
 /// `POST /redemptions`.
 #[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -14,6 +14,7 @@ use crate::{
     audit::{self, Audit},
     auth::{scope::managed_community, Caller},
     error::{ApiError, ApiResult},
+    idempotency,
     state::AppState,
 };
 
@@ -54,13 +55,15 @@ async fn managed_goods<C: ConnectionTrait>(
     }
 }
 
-/// Puts new goods on a community's shelf (staff); audited.
+/// Puts new goods on a community's shelf (staff); audited. With an `Idempotency-Key`
+/// (`claim`) the answer is stored with the goods, so a retried tap creates them once.
 pub async fn create(
     state: &AppState,
     caller: &Caller,
     community_id: i64,
     input: CreateGoods,
-) -> ApiResult<GoodsView> {
+    claim: Option<i64>,
+) -> ApiResult<(StatusCode, String)> {
     managed_community(state.db.conn(), caller, community_id).await?;
     let now = state.clock.now();
     let txn = state.db.begin_write().await?;
@@ -95,9 +98,11 @@ pub async fn create(
         },
     )
     .await?;
+    let body = serde_json::to_string(&GoodsView::from(goods)).map_err(ApiError::internal)?;
+    idempotency::complete_optional(&txn, claim, StatusCode::CREATED, &body, now).await?;
     txn.commit().await?;
     invalidate_shelf(state, community_id).await;
-    Ok(goods.into())
+    Ok((StatusCode::CREATED, body))
 }
 
 /// Edits goods or takes them off the shelf (staff); audited. Only the given fields change;
@@ -155,13 +160,15 @@ pub async fn update(
 }
 
 /// Adds units to the shelf (staff): one conditional update of stock and total, a restock
-/// row and an audit record, in one transaction.
+/// row and an audit record, in one transaction. With an `Idempotency-Key` (`claim`) a
+/// retried tap adds the units once.
 pub async fn restock(
     state: &AppState,
     caller: &Caller,
     goods_id: i64,
     input: RestockInput,
-) -> ApiResult<GoodsView> {
+    claim: Option<i64>,
+) -> ApiResult<(StatusCode, String)> {
     let goods = managed_goods(state.db.conn(), caller, goods_id).await?;
     let now = state.clock.now();
     let txn = state.db.begin_write().await?;
@@ -208,9 +215,12 @@ pub async fn restock(
         },
     )
     .await?;
+    let community_id = goods.community_id;
+    let body = serde_json::to_string(&GoodsView::from(goods)).map_err(ApiError::internal)?;
+    idempotency::complete_optional(&txn, claim, StatusCode::OK, &body, now).await?;
     txn.commit().await?;
-    invalidate_shelf(state, goods.community_id).await;
-    Ok(goods.into())
+    invalidate_shelf(state, community_id).await;
+    Ok((StatusCode::OK, body))
 }
 
 /// A community's shelf as JSON text: on-shelf goods with stock, newest first. Served from

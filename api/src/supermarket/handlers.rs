@@ -12,21 +12,36 @@ use crate::{
 };
 
 /// Put new goods on a community's shelf (its staff); `stock` becomes the initial stock.
+/// An optional `Idempotency-Key` makes a retried request create the goods once.
 #[utoipa::path(post, path = "/api/v1/communities/{id}/goods", tag = "supermarket", request_body = CreateGoods,
-    params(("id" = i64, Path, description = "Community id")),
+    params(("id" = i64, Path, description = "Community id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Optional client-chosen key; a retry replays the first answer")),
     responses(
-        (status = 201, description = "Created, on the shelf", body = GoodsView),
+        (status = 201, description = "Created, on the shelf (or the replay of the first answer)", body = GoodsView),
+        (status = 400, description = "`idempotency_key_invalid`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody)))]
+        (status = 409, description = "`idempotency_request_in_progress`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, `idempotency_key_reused`", body = ErrorBody)))]
 pub async fn create_goods(
+    req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     id: web::Path<i64>,
     body: ValidatedJson<CreateGoods>,
 ) -> ApiResult<HttpResponse> {
-    let goods = goods::create(&state, &caller, id.into_inner(), body.0).await?;
-    Ok(HttpResponse::Created().json(goods))
+    let community_id = id.into_inner();
+    let input = body.0;
+    let request = idempotency::optional_key(&req)?.map(|key| idempotency::Idempotent {
+        user_id: caller.id(),
+        scope: "goods_create",
+        fingerprint: idempotency::fingerprint(&(community_id, &input)),
+        key,
+    });
+    idempotency::run_optional(request, &state, |claim| {
+        goods::create(&state, &caller, community_id, input, claim)
+    })
+    .await
 }
 
 /// A community's shelf: on-shelf goods with stock, newest first (cached for up to 60 s,
@@ -41,6 +56,23 @@ pub async fn list_goods(state: web::Data<AppState>, id: web::Path<i64>) -> ApiRe
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(text))
+}
+
+/// The stock book of a community's supermarket (its staff): every goods item, on the shelf
+/// or off it, with the units pending pickup and handed out. Never cached.
+#[utoipa::path(get, path = "/api/v1/communities/{id}/goods/inventory", tag = "supermarket",
+    params(("id" = i64, Path, description = "Community id")),
+    responses(
+        (status = 200, description = "Every goods item with its counts", body = Inventory),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody)))]
+pub async fn goods_inventory(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let inventory = super::inventory::inventory(&state, &caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(inventory))
 }
 
 /// One goods item for its detail page, also when off the shelf or sold out (`on_shelf`,
@@ -71,21 +103,37 @@ pub async fn update_goods(
     Ok(HttpResponse::Ok().json(goods::update(&state, &caller, id.into_inner(), body.0).await?))
 }
 
-/// Add units to the shelf (staff of the goods' community); recorded and audited.
+/// Add units to the shelf (staff of the goods' community); recorded and audited. An
+/// optional `Idempotency-Key` makes a retried request add the units once.
 #[utoipa::path(post, path = "/api/v1/goods/{id}/restock", tag = "supermarket", request_body = RestockInput,
-    params(("id" = i64, Path, description = "Goods id")),
+    params(("id" = i64, Path, description = "Goods id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Optional client-chosen key; a retry replays the first answer")),
     responses(
-        (status = 200, description = "Restocked: the goods with their new stock", body = GoodsView),
+        (status = 200, description = "Restocked: the goods with their new stock (or the replay of the first answer)", body = GoodsView),
+        (status = 400, description = "`idempotency_key_invalid`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such goods, or not managed by the caller", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody)))]
+        (status = 409, description = "`idempotency_request_in_progress`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, `idempotency_key_reused`", body = ErrorBody)))]
 pub async fn restock_goods(
+    req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     id: web::Path<i64>,
     body: ValidatedJson<RestockInput>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(goods::restock(&state, &caller, id.into_inner(), body.0).await?))
+    let goods_id = id.into_inner();
+    let input = body.0;
+    let request = idempotency::optional_key(&req)?.map(|key| idempotency::Idempotent {
+        user_id: caller.id(),
+        scope: "goods_restock",
+        fingerprint: idempotency::fingerprint(&(goods_id, &input)),
+        key,
+    });
+    idempotency::run_optional(request, &state, |claim| {
+        goods::restock(&state, &caller, goods_id, input, claim)
+    })
+    .await
 }
 
 /// Redeem goods with points; needs an `Idempotency-Key` header. Answers the pickup code

@@ -4,6 +4,7 @@
 pub mod dto;
 pub mod goods;
 pub mod handlers;
+pub mod inventory;
 pub mod redemptions;
 pub mod release;
 pub mod sweeper;
@@ -18,6 +19,7 @@ use utoipa::OpenApi;
     paths(
         handlers::create_goods,
         handlers::list_goods,
+        handlers::goods_inventory,
         handlers::get_goods,
         handlers::update_goods,
         handlers::restock_goods,
@@ -33,6 +35,8 @@ use utoipa::OpenApi;
         dto::RestockInput,
         dto::GoodsView,
         dto::GoodsList,
+        dto::InventoryItem,
+        dto::Inventory,
         dto::CreateRedemption,
         dto::RedemptionStatus,
         dto::GoodsSummary,
@@ -49,6 +53,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/communities/{id}/goods")
             .route(web::get().to(handlers::list_goods))
             .route(web::post().to(handlers::create_goods)),
+    )
+    .route(
+        "/communities/{id}/goods/inventory",
+        web::get().to(handlers::goods_inventory),
     )
     .service(
         web::resource("/goods/{id}")

@@ -1,0 +1,75 @@
+//! The staff's stock book: every goods item of a community, on the shelf or not, with the
+//! units promised to pending pickups and the units handed out.
+
+use std::collections::HashMap;
+
+use entity::{goods, redemptions};
+use sea_orm::{
+    sea_query::{Alias, Expr},
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::dto::{GoodsView, Inventory, InventoryItem, RedemptionStatus};
+use crate::{
+    auth::{scope::managed_community, Caller},
+    error::ApiResult,
+    state::AppState,
+};
+
+/// Every goods item of the community (newest first) with its counts, for its staff.
+pub async fn inventory(
+    state: &AppState,
+    caller: &Caller,
+    community_id: i64,
+) -> ApiResult<Inventory> {
+    let db = state.db.conn();
+    managed_community(db, caller, community_id).await?;
+    let rows = goods::Entity::find()
+        .filter(goods::Column::CommunityId.eq(community_id))
+        .order_by_desc(goods::Column::Id)
+        .all(db)
+        .await?;
+    let units: Vec<(i64, String, Option<i64>)> = redemptions::Entity::find()
+        .select_only()
+        .column(redemptions::Column::GoodsId)
+        .column(redemptions::Column::Status)
+        .column_as(
+            Expr::col(redemptions::Column::Quantity)
+                .sum()
+                .cast_as(Alias::new("bigint")),
+            "units",
+        )
+        .filter(redemptions::Column::CommunityId.eq(community_id))
+        .filter(redemptions::Column::Status.is_in([
+            RedemptionStatus::Pending.as_str(),
+            RedemptionStatus::Fulfilled.as_str(),
+        ]))
+        .group_by(redemptions::Column::GoodsId)
+        .group_by(redemptions::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counts: HashMap<(i64, String), i64> = HashMap::new();
+    for (goods_id, status, sum) in units {
+        counts.insert((goods_id, status), sum.unwrap_or(0));
+    }
+    let count = |id: i64, status: RedemptionStatus| {
+        counts
+            .get(&(id, status.as_str().to_owned()))
+            .copied()
+            .unwrap_or(0)
+    };
+    let items = rows
+        .into_iter()
+        .map(|g| InventoryItem {
+            initial_stock: g.initial_stock,
+            pending_units: count(g.id, RedemptionStatus::Pending),
+            fulfilled_units: count(g.id, RedemptionStatus::Fulfilled),
+            goods: GoodsView::from(g),
+        })
+        .collect();
+    Ok(Inventory {
+        community_id,
+        items,
+    })
+}
