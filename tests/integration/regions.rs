@@ -2,7 +2,7 @@
 
 use entity::{audit_logs, role_assignments};
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
 
 use crate::helpers::{TestApp, User};
@@ -226,6 +226,74 @@ async fn naming_the_same_worker_again_keeps_one_role_and_null_clears_the_worker(
     assert_eq!(roles_after, roles_before + 1);
     assert_eq!(body["worker"], Value::Null);
     assert_eq!(body["name"], "第一网格");
+}
+
+#[tokio::test]
+async fn a_replaced_grid_worker_loses_the_role_over_the_grid_at_once() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    let city = city(&app).await;
+    let old = app.login("wang_wu").await;
+    let new = app.login("zhao_liu").await;
+    let grid = app
+        .grid(&city.staff, city.community, "第一网格", LAT, LNG, 0.01)
+        .await;
+    let path = format!("/api/v1/grids/{grid}");
+    let (status, _) = app
+        .patch(
+            &path,
+            Some(&city.staff.token),
+            json!({ "worker_user_id": old.id }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let roles_of = |user: i64| {
+        let app = &app;
+        async move {
+            role_assignments::Entity::find()
+                .filter(role_assignments::Column::UserId.eq(user))
+                .filter(role_assignments::Column::Role.eq("grid_worker"))
+                .count(app.db())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(roles_of(old.id).await, 1);
+
+    // Act
+    let (replaced, body) = app
+        .patch(
+            &path,
+            Some(&city.staff.token),
+            json!({ "worker_user_id": new.id }),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(replaced, StatusCode::OK, "{body}");
+    assert_eq!(body["worker"]["id"], new.id);
+    assert_eq!((roles_of(old.id).await, roles_of(new.id).await), (0, 1));
+    let (status, me) = app.get("/api/v1/me", Some(&old.token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        me["roles"],
+        json!([]),
+        "the old token carries no grid role any more"
+    );
+
+    let (cleared, _) = app
+        .patch(
+            &path,
+            Some(&city.staff.token),
+            json!({ "worker_user_id": null }),
+        )
+        .await;
+    assert_eq!(cleared, StatusCode::OK);
+    assert_eq!(
+        roles_of(new.id).await,
+        0,
+        "clearing the worker revokes the role too"
+    );
 }
 
 #[tokio::test]

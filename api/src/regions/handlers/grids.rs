@@ -88,6 +88,8 @@ pub async fn create_grid(
 }
 
 /// Edits a grid: staff of its community, the admins of its street and platform admins.
+/// Naming a worker gives them the `grid_worker` role over the grid; the worker replaced (or
+/// cleared with `null`) loses it.
 #[utoipa::path(
     patch,
     path = "/api/v1/grids/{id}",

@@ -196,10 +196,21 @@ pub async fn update_grid(
         active.max_lng = Set(bbox.max_lng);
         changed.push("boundary");
     }
+    let mut revoked = None;
     if let Some(worker) = input.worker_user_id {
         if let Some(worker) = worker {
             user_exists(&*txn, worker).await?;
             ensure_grid_worker(&*txn, caller, now, worker, grid.id).await?;
+        }
+        // The worker who is replaced (or cleared) loses the grid's role with the job.
+        if let Some(previous) = grid.worker_user_id.filter(|p| Some(*p) != worker) {
+            role_assignments::Entity::delete_many()
+                .filter(role_assignments::Column::UserId.eq(previous))
+                .filter(role_assignments::Column::Role.eq(Role::GridWorker.as_str()))
+                .filter(role_assignments::Column::ScopeId.eq(grid.id))
+                .exec(&*txn)
+                .await?;
+            revoked = Some(previous);
         }
         active.worker_user_id = Set(worker);
         changed.push("worker_user_id");
@@ -209,8 +220,12 @@ pub async fn update_grid(
     }
     active.updated_at = Set(now);
     let grid = active.update(&*txn).await.map_err(name_taken)?;
-    let detail =
-        json!({ "name": grid.name, "worker_user_id": grid.worker_user_id, "changed": changed });
+    let detail = json!({
+        "name": grid.name,
+        "worker_user_id": grid.worker_user_id,
+        "changed": changed,
+        "grid_worker_role_revoked_from": revoked,
+    });
     record(&*txn, caller, now, "grid.update", &grid, detail).await?;
     let view = view(&*txn, grid).await?;
     txn.commit().await?;
