@@ -87,6 +87,17 @@ pub struct Settings {
     pub sweep_interval: Duration,
 }
 
+impl Settings {
+    /// HTTP worker threads: `workers`, or one per CPU core when zero.
+    pub fn http_workers(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        }
+    }
+}
+
 const DEV_JWT_SECRET: &str = "linli-development-secret-do-not-use-in-production";
 
 impl Settings {

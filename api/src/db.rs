@@ -1,12 +1,23 @@
 //! Database connection, migrations and write transactions.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    cell::Cell,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, OnceLock,
+    },
+    time::Duration,
+};
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
+    sqlx::{
+        postgres::{PgConnectOptions, PgPoolOptions},
+        ConnectOptions as _,
+    },
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
+    DbErr, ExecResult, QueryResult, SqlxPostgresConnector, Statement, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -17,6 +28,25 @@ pub struct Db {
     /// SQLite allows one writer: write transactions queue here in-process (fairly) and each
     /// takes the database's write lock with its first statement.
     writer: Option<Arc<Mutex<()>>>,
+    /// PostgreSQL pools of the HTTP workers, one each (see `start_worker`).
+    workers: Arc<WorkerPools>,
+}
+
+/// One pool per HTTP worker thread. A connection's socket belongs to the runtime that opened
+/// it; used from another worker, every answer waits for that worker's thread to notice it
+/// and hand it over. With a pool of its own, each worker's connections are opened, driven and
+/// pinged on release by its own runtime.
+#[derive(Debug, Default)]
+struct WorkerPools {
+    url: String,
+    per_worker: u32,
+    pools: Vec<OnceLock<DatabaseConnection>>,
+    next: AtomicUsize,
+}
+
+thread_local! {
+    /// The worker pools (by address) and the slot this thread took in them.
+    static WORKER_SLOT: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
 }
 
 /// A write transaction; on SQLite it holds the writer lock until dropped.
@@ -123,7 +153,56 @@ impl Db {
         Ok(Db {
             conn,
             writer: sqlite.then(|| Arc::new(Mutex::new(()))),
+            workers: Arc::default(),
         })
+    }
+
+    /// Gives each of `workers` HTTP workers a PostgreSQL pool of `per_worker` connections,
+    /// opened lazily by the worker that uses it (`start_worker`). SQLite keeps one pool.
+    pub fn with_worker_pools(mut self, url: &str, workers: usize, per_worker: u32) -> Self {
+        if self.writer.is_none() {
+            self.workers = Arc::new(WorkerPools {
+                url: url.to_owned(),
+                per_worker: per_worker.max(1),
+                pools: (0..workers).map(|_| OnceLock::new()).collect(),
+                next: AtomicUsize::new(0),
+            });
+        }
+        self
+    }
+
+    /// Called on each HTTP worker thread as it starts: from then on `conn` and the
+    /// transactions of this thread use a pool of the worker's own (when there is one left;
+    /// otherwise the shared pool).
+    pub fn start_worker(&self) -> anyhow::Result<()> {
+        let workers = &self.workers;
+        let slot = workers.next.fetch_add(1, Ordering::Relaxed);
+        let Some(cell) = workers.pools.get(slot) else {
+            return Ok(());
+        };
+        let options: PgConnectOptions = workers
+            .url
+            .parse()
+            .context("LINLI_DATABASE_URL is not a PostgreSQL URL")?;
+        // The shared pool's settings; `connect_lazy_with` opens connections on first use,
+        // inside the worker's runtime.
+        let pool = PgPoolOptions::new()
+            .max_connections(workers.per_worker)
+            .acquire_timeout(Duration::from_secs(5))
+            .test_before_acquire(false)
+            .idle_timeout(Duration::from_secs(600))
+            .connect_lazy_with(options.disable_statement_logging());
+        let _ = cell.set(SqlxPostgresConnector::from_sqlx_postgres_pool(pool));
+        WORKER_SLOT.with(|s| s.set(Some((Arc::as_ptr(workers) as usize, slot))));
+        Ok(())
+    }
+
+    /// Closes every pool (the shared one and the workers').
+    pub async fn close(&self) -> Result<(), DbErr> {
+        for pool in self.workers.pools.iter().filter_map(OnceLock::get) {
+            pool.clone().close().await?;
+        }
+        self.conn.clone().close().await
     }
 
     /// Brings the schema up to date.
@@ -133,9 +212,15 @@ impl Db {
             .context("migrations failed")
     }
 
-    /// The pool, for reads and single-statement writes.
+    /// The pool, for reads and single-statement writes: this HTTP worker's own, or the
+    /// shared one (background tasks, tools, SQLite).
     pub fn conn(&self) -> &DatabaseConnection {
-        &self.conn
+        let workers = Arc::as_ptr(&self.workers) as usize;
+        WORKER_SLOT
+            .with(Cell::get)
+            .filter(|(owner, _)| *owner == workers)
+            .and_then(|(_, slot)| self.workers.pools.get(slot)?.get())
+            .unwrap_or(&self.conn)
     }
 
     /// Starts a transaction that will write.
@@ -144,7 +229,7 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let txn = self.conn.begin().await?;
+        let txn = self.conn().begin().await?;
         if guard.is_some() {
             // Take SQLite's write lock now, as BEGIN IMMEDIATE would: a transaction that reads
             // first cannot upgrade while a dropped transaction's rollback is still pending (it
@@ -166,13 +251,13 @@ impl Db {
             None => None,
         };
         SingleWrite {
-            conn: self.conn.clone(),
+            conn: self.conn().clone(),
             _writer: guard,
         }
     }
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), DbErr> {
-        self.conn.execute_unprepared("SELECT 1").await.map(|_| ())
+        self.conn().execute_unprepared("SELECT 1").await.map(|_| ())
     }
 }

@@ -47,7 +47,11 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let port = listener.local_addr()?.port();
         let app_state = state.clone();
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
+            // Each worker's queries go through a pool of its own (see `Db::start_worker`).
+            if let Err(e) = app_state.db.start_worker() {
+                tracing::error!(error = %e, "worker pool unavailable, using the shared pool");
+            }
             App::new()
                 .app_data(app_state.clone())
                 .app_data(
@@ -59,10 +63,8 @@ impl Application {
                 .wrap(from_fn(rate_limit))
                 .wrap(Compress::default())
                 .wrap(from_fn(request_log))
-        });
-        if state.settings.workers > 0 {
-            server = server.workers(state.settings.workers);
-        }
+        })
+        .workers(state.settings.http_workers());
         let server = server
             .listen(listener)?
             .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
@@ -101,7 +103,18 @@ impl Application {
 /// Connects the database (running migrations), the cache and the WeChat client.
 pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Result<AppState> {
     settings.check()?;
-    let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
+    // PostgreSQL: the HTTP workers split LINLI_DB_MAX_CONNECTIONS among their own pools;
+    // migrations and background tasks share a small pool of their own.
+    let workers = settings.http_workers();
+    let max = settings.db_max_connections;
+    let shared = if settings.database_url.starts_with("sqlite:") {
+        max
+    } else {
+        max.min(4)
+    };
+    let db = Db::connect(&settings.database_url, shared)
+        .await?
+        .with_worker_pools(&settings.database_url, workers, max / workers as u32);
     db.migrate().await?;
     let cache = match &settings.redis_url {
         Some(url) => Cache::redis(url, &settings.redis_prefix)

@@ -192,7 +192,7 @@ async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
     phases.push(api_phase(&api, &world, &hot_api, &checks, "API, hot item", window).await?);
 
     // The server is idle from here on: free its connections for pgbench's.
-    state.db.conn().clone().close().await?;
+    state.db.close().await?;
     // The scripts' pickup codes (see bench/sql/redemption.sql).
     checks
         .execute_unprepared("CREATE SEQUENCE bench_pickup_codes")
