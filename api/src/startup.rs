@@ -130,6 +130,7 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         clock,
         jwt,
         settings,
+        goods_gate: Default::default(),
     })
 }
 

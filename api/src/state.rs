@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use crate::{
-    auth::jwt::JwtKeys, cache::Cache, clock::Clock, config::Settings, db::Db, wechat::Wechat,
+    auth::jwt::JwtKeys, cache::Cache, clock::Clock, config::Settings, db::Db,
+    supermarket::gate::GoodsGate, wechat::Wechat,
 };
 
 /// Shared state of one server.
@@ -20,4 +21,6 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// Settings.
     pub settings: Settings,
+    /// Queues of redemptions per goods item.
+    pub goods_gate: GoodsGate,
 }

@@ -2,6 +2,7 @@
 //! points and pick them up with a six-digit code; unclaimed redemptions expire and refund.
 
 pub mod dto;
+pub mod gate;
 pub mod goods;
 pub mod handlers;
 pub mod inventory;

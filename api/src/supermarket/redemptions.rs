@@ -87,6 +87,8 @@ pub async fn create(
             let user_id = caller.id();
             let ttl = chrono::Duration::from_std(state.settings.redemption_ttl)
                 .map_err(ApiError::internal)?;
+            // In line behind the item's running transactions before taking a connection.
+            let _pass = state.goods_gate.enter(input.goods_id).await;
             // Every statement on one connection: each connection taken from the pool costs
             // a round trip more when sqlx checks it on its way back.
             let txn = state.db.begin_write().await?;

@@ -1,0 +1,102 @@
+//! A queue in front of each goods row: at most a few redemption transactions of one item run
+//! at once in this process; the rest wait here, holding no database connection.
+//!
+//! A popular item (rice on distribution day) otherwise has every pooled connection waiting
+//! on its row lock in PostgreSQL, where each commit wakes waiters that find the row taken
+//! again, and every foreign-key lock on the row adds to a shared lock list. Waiting in
+//! process is cheaper and fair (FIFO). The database still decides: the stock update is
+//! conditional, so several server instances stay exact, each with its own queue.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Redemption transactions of one goods item that may run at once in this process.
+pub const PER_GOODS: usize = 4;
+
+/// The queues, one per goods item with requests in flight.
+#[derive(Debug, Default)]
+pub struct GoodsGate {
+    queues: Mutex<HashMap<i64, Arc<Semaphore>>>,
+}
+
+/// A place in the running group of one goods item; leaving frees it.
+pub struct Pass<'a> {
+    gate: &'a GoodsGate,
+    goods_id: i64,
+    queue: Arc<Semaphore>,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl GoodsGate {
+    /// Waits for a place among the running transactions of `goods_id`.
+    pub async fn enter(&self, goods_id: i64) -> Pass<'_> {
+        let queue = self
+            .lock()
+            .entry(goods_id)
+            .or_insert_with(|| Arc::new(Semaphore::new(PER_GOODS)))
+            .clone();
+        // The semaphore is never closed, so acquiring cannot fail.
+        let permit = queue.clone().acquire_owned().await.ok();
+        Pass {
+            gate: self,
+            goods_id,
+            queue,
+            permit,
+        }
+    }
+
+    /// Goods items with a queue now (in flight or waiting).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no goods item has a queue.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<Semaphore>>> {
+        // The map holds no invariant a panic could break.
+        self.queues.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        self.permit.take();
+        let mut queues = self.gate.lock();
+        // Only the map and this pass hold the queue: nobody runs or waits; forget it.
+        if Arc::strong_count(&self.queue) == 2 {
+            queues.remove(&self.goods_id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_fifth_transaction_waits_and_idle_queues_are_forgotten() {
+        let gate = GoodsGate::default();
+        let mut passes = Vec::new();
+        for _ in 0..PER_GOODS {
+            passes.push(gate.enter(7).await);
+        }
+        let other = gate.enter(8).await;
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), gate.enter(7));
+        assert!(waiting.await.is_err(), "the fifth waits");
+        drop(passes.pop());
+        let fifth = tokio::time::timeout(std::time::Duration::from_secs(1), gate.enter(7))
+            .await
+            .expect("a place freed");
+        drop(fifth);
+        drop(passes);
+        drop(other);
+        assert!(gate.is_empty());
+    }
+}
