@@ -7,7 +7,7 @@ use actix_web::{
     dev::{ServiceRequest, ServiceResponse},
     http::{header::HeaderValue, Method},
     middleware::Next,
-    web, Error,
+    web, Error, HttpMessage,
 };
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
@@ -55,6 +55,15 @@ pub async fn request_log(
     Ok(res)
 }
 
+/// A bearer token this request already had verified (user id, token version).
+#[derive(Clone, Copy, Debug)]
+pub struct VerifiedToken {
+    /// The token's user.
+    pub user_id: i64,
+    /// The token's version.
+    pub version: i32,
+}
+
 /// Limits logins per client address and writes per user (or address when anonymous).
 pub async fn rate_limit(
     req: ServiceRequest,
@@ -62,17 +71,26 @@ pub async fn rate_limit(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     if let Some(state) = req.app_data::<web::Data<AppState>>().cloned() {
         let limits = &state.settings.rate;
-        let client = client_key(&req, state.settings.trust_forwarded);
+        let trust = state.settings.trust_forwarded;
         let path = req.path();
         if LOGIN_PATHS.contains(&path) {
+            let client = client_key(&req, trust);
             check(&state, &format!("rl:login:{client}"), limits.login).await?;
         }
         let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         if write && path.starts_with("/api/") {
-            let subject = bearer(req.request())
-                .and_then(|t| state.jwt.verify(t, state.clock.now()))
-                .map(|(user_id, _)| format!("u{user_id}"))
-                .unwrap_or(client);
+            let verified =
+                bearer(req.request()).and_then(|t| state.jwt.verify(t, state.clock.now()));
+            let subject = match verified {
+                Some((user_id, version)) => {
+                    // The extractor takes the checked token from here instead of checking
+                    // it again.
+                    req.extensions_mut()
+                        .insert(VerifiedToken { user_id, version });
+                    format!("u{user_id}")
+                }
+                None => client_key(&req, trust),
+            };
             check(&state, &format!("rl:write:{subject}"), limits.writes).await?;
         }
     }

@@ -1,12 +1,12 @@
 //! `AuthUser`: the bearer token checked and the caller loaded with current roles.
 
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use entity::{role_assignments, users};
 use futures_util::future::LocalBoxFuture;
 use sea_orm::{EntityTrait, JoinType, QuerySelect, RelationDef};
 
 use super::{Caller, Grant, Role};
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, middleware::VerifiedToken, state::AppState};
 
 /// The authenticated caller; the handler's signature shows that a login is needed.
 pub struct AuthUser(pub Caller);
@@ -28,14 +28,20 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req).map(str::to_owned);
+        let verified = req.extensions().get::<VerifiedToken>().copied();
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("state missing")))?;
-            let token = token.ok_or_else(ApiError::unauthorized)?;
-            let (user_id, version) = state
-                .jwt
-                .verify(&token, state.clock.now())
-                .ok_or_else(ApiError::unauthorized)?;
+            let (user_id, version) = match verified {
+                Some(t) => (t.user_id, t.version),
+                None => {
+                    let token = token.ok_or_else(ApiError::unauthorized)?;
+                    state
+                        .jwt
+                        .verify(&token, state.clock.now())
+                        .ok_or_else(ApiError::unauthorized)?
+                }
+            };
             load_caller(&state, user_id, version).await.map(AuthUser)
         })
     }
