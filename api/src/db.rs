@@ -44,6 +44,9 @@ struct WorkerPools {
     next: AtomicUsize,
 }
 
+/// Idle connections are closed after this long.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(240);
+
 thread_local! {
     /// The worker pools (by address) and the slot this thread took in them.
     static WORKER_SLOT: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
@@ -134,9 +137,10 @@ impl Db {
         .acquire_timeout(Duration::from_secs(5))
         // sqlx would ping every connection it hands out: one more round trip per query
         // outside a transaction. A connection that died answers its next query with an
-        // error (503 `service_busy`) and is dropped; idle ones are closed after 10 minutes.
+        // error (503 `service_busy`) and is dropped; idle ones are closed before middleboxes
+        // that cut idle TCP connections (often after ~350 s) would.
         .test_before_acquire(false)
-        .idle_timeout(Duration::from_secs(600))
+        .idle_timeout(IDLE_TIMEOUT)
         .sqlx_logging(false);
         if sqlite {
             opts.map_sqlx_sqlite_opts(|o| {
@@ -190,7 +194,7 @@ impl Db {
             .max_connections(workers.per_worker)
             .acquire_timeout(Duration::from_secs(5))
             .test_before_acquire(false)
-            .idle_timeout(Duration::from_secs(600))
+            .idle_timeout(IDLE_TIMEOUT)
             .connect_lazy_with(options.disable_statement_logging());
         let _ = cell.set(SqlxPostgresConnector::from_sqlx_postgres_pool(pool));
         WORKER_SLOT.with(|s| s.set(Some((Arc::as_ptr(workers) as usize, slot))));

@@ -139,8 +139,14 @@ impl Idempotent<'_> {
                 Ok(respond(e.status().as_u16(), body))
             }
             Err(e) => {
+                // Only a key still running: if the work did commit (and its answer was
+                // lost), the key keeps the answer for the retry.
                 let db = state.db.single_write().await;
-                let _ = idempotency_keys::Entity::delete_by_id(id).exec(&db).await;
+                let _ = idempotency_keys::Entity::delete_many()
+                    .filter(idempotency_keys::Column::Id.eq(id))
+                    .filter(idempotency_keys::Column::Status.eq(RUNNING))
+                    .exec(&db)
+                    .await;
                 Err(e)
             }
         }

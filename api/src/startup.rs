@@ -103,8 +103,9 @@ impl Application {
 /// Connects the database (running migrations), the cache and the WeChat client.
 pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Result<AppState> {
     settings.check()?;
-    // PostgreSQL: the HTTP workers split LINLI_DB_MAX_CONNECTIONS among their own pools;
-    // migrations and background tasks share a small pool of their own.
+    // PostgreSQL: the HTTP workers split LINLI_DB_MAX_CONNECTIONS among their own pools (at
+    // least 2 each, so many cores may take a few more); migrations and background tasks share
+    // a small pool of their own.
     let workers = settings.http_workers();
     let max = settings.db_max_connections;
     let shared = if settings.database_url.starts_with("sqlite:") {
@@ -114,7 +115,11 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
     };
     let db = Db::connect(&settings.database_url, shared)
         .await?
-        .with_worker_pools(&settings.database_url, workers, max / workers as u32);
+        .with_worker_pools(
+            &settings.database_url,
+            workers,
+            max.div_ceil(workers as u32).max(2),
+        );
     db.migrate().await?;
     let cache = match &settings.redis_url {
         Some(url) => Cache::redis(url, &settings.redis_prefix)

@@ -296,6 +296,65 @@ async fn a_replaced_grid_worker_loses_the_role_over_the_grid_at_once() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_staff_replacing_the_worker_at_once_leave_the_role_with_the_named_one() {
+    let app = TestApp::spawn().await;
+    let city = city(&app).await;
+    let grid = app
+        .grid(&city.staff, city.community, "第一网格", LAT, LNG, 0.01)
+        .await;
+    let path = format!("/api/v1/grids/{grid}");
+    let people = [
+        app.login("wang_wu").await,
+        app.login("zhao_liu").await,
+        app.login("sun_qi").await,
+    ];
+    for round in 0..6 {
+        let old = &people[round % 3];
+        let (y, z) = (&people[(round + 1) % 3], &people[(round + 2) % 3]);
+        let (status, _) = app
+            .patch(
+                &path,
+                Some(&city.staff.token),
+                json!({ "worker_user_id": old.id }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+
+        let (a, b) = tokio::join!(
+            app.patch(
+                &path,
+                Some(&city.staff.token),
+                json!({ "worker_user_id": y.id })
+            ),
+            app.patch(
+                &path,
+                Some(&city.staff.token),
+                json!({ "worker_user_id": z.id })
+            ),
+        );
+
+        assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK));
+        let (_, grids) = app
+            .get(
+                &format!("/api/v1/communities/{}/grids", city.community),
+                None,
+            )
+            .await;
+        let named = grids[0]["worker"]["id"].as_i64().unwrap();
+        let holders: Vec<i64> = role_assignments::Entity::find()
+            .filter(role_assignments::Column::Role.eq("grid_worker"))
+            .filter(role_assignments::Column::ScopeId.eq(grid))
+            .all(app.db())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.user_id)
+            .collect();
+        assert_eq!(holders, vec![named], "round {round}: only the named worker");
+    }
+}
+
 #[tokio::test]
 async fn a_worker_who_does_not_exist_answers_404_and_nothing_is_written() {
     // Arrange

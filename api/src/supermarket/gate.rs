@@ -17,35 +17,59 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// Redemption transactions of one goods item that may run at once in this process.
 pub const PER_GOODS: usize = 4;
 
-/// The queues, one per goods item with requests in flight.
+/// The queues, one per goods item with requests in flight: the item's semaphore and how many
+/// requests run or wait on it.
 #[derive(Debug, Default)]
 pub struct GoodsGate {
-    queues: Mutex<HashMap<i64, Arc<Semaphore>>>,
+    queues: Mutex<HashMap<i64, (Arc<Semaphore>, usize)>>,
 }
 
-/// A place in the running group of one goods item; leaving frees it.
-pub struct Pass<'a> {
+/// A request's place in one item's queue; leaving (also by being cancelled while waiting)
+/// forgets the queue once nobody runs or waits on it.
+struct Ticket<'a> {
     gate: &'a GoodsGate,
     goods_id: i64,
-    queue: Arc<Semaphore>,
-    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        let mut queues = self.gate.lock();
+        if let Some((_, users)) = queues.get_mut(&self.goods_id) {
+            *users -= 1;
+            if *users == 0 {
+                queues.remove(&self.goods_id);
+            }
+        }
+    }
+}
+
+/// A place in the running group of one goods item; dropping it lets the next one in.
+pub struct Pass<'a> {
+    // Fields drop in order: the permit before the ticket.
+    _permit: Option<OwnedSemaphorePermit>,
+    _ticket: Ticket<'a>,
 }
 
 impl GoodsGate {
     /// Waits for a place among the running transactions of `goods_id`.
     pub async fn enter(&self, goods_id: i64) -> Pass<'_> {
-        let queue = self
-            .lock()
-            .entry(goods_id)
-            .or_insert_with(|| Arc::new(Semaphore::new(PER_GOODS)))
-            .clone();
-        // The semaphore is never closed, so acquiring cannot fail.
-        let permit = queue.clone().acquire_owned().await.ok();
-        Pass {
+        let queue = {
+            let mut queues = self.lock();
+            let (queue, users) = queues
+                .entry(goods_id)
+                .or_insert_with(|| (Arc::new(Semaphore::new(PER_GOODS)), 0));
+            *users += 1;
+            queue.clone()
+        };
+        let ticket = Ticket {
             gate: self,
             goods_id,
-            queue,
-            permit,
+        };
+        // The semaphore is never closed, so acquiring cannot fail.
+        let permit = queue.acquire_owned().await.ok();
+        Pass {
+            _permit: permit,
+            _ticket: ticket,
         }
     }
 
@@ -59,20 +83,9 @@ impl GoodsGate {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<Semaphore>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (Arc<Semaphore>, usize)>> {
         // The map holds no invariant a panic could break.
         self.queues.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Drop for Pass<'_> {
-    fn drop(&mut self) {
-        self.permit.take();
-        let mut queues = self.gate.lock();
-        // Only the map and this pass hold the queue: nobody runs or waits; forget it.
-        if Arc::strong_count(&self.queue) == 2 {
-            queues.remove(&self.goods_id);
-        }
     }
 }
 
@@ -90,6 +103,7 @@ mod tests {
         let other = gate.enter(8).await;
         let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), gate.enter(7));
         assert!(waiting.await.is_err(), "the fifth waits");
+        assert_eq!(gate.len(), 2, "a cancelled wait leaves no trace");
         drop(passes.pop());
         let fifth = tokio::time::timeout(std::time::Duration::from_secs(1), gate.enter(7))
             .await
