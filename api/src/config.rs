@@ -87,17 +87,6 @@ pub struct Settings {
     pub sweep_interval: Duration,
 }
 
-impl Settings {
-    /// HTTP worker threads: `workers`, or one per CPU core when zero.
-    pub fn http_workers(&self) -> usize {
-        if self.workers > 0 {
-            self.workers
-        } else {
-            std::thread::available_parallelism().map_or(1, usize::from)
-        }
-    }
-}
-
 const DEV_JWT_SECRET: &str = "linli-development-secret-do-not-use-in-production";
 
 impl Settings {
@@ -231,6 +220,15 @@ impl Settings {
             bail!("LINLI_ENV=production needs a strong LINLI_JWT_SECRET: at least 32 random characters (e.g. `openssl rand -base64 48`)");
         }
         Ok(())
+    }
+
+    /// HTTP worker threads: `workers`, or one per CPU core when zero.
+    pub fn http_workers(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        }
     }
 }
 

@@ -78,50 +78,37 @@ pub struct SingleWrite {
     _writer: Option<OwnedMutexGuard<()>>,
 }
 
-#[async_trait::async_trait]
-impl ConnectionTrait for SingleWrite {
-    fn get_database_backend(&self) -> DbBackend {
-        self.conn.get_database_backend()
-    }
-    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.conn.execute(stmt).await
-    }
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.conn.execute_unprepared(sql).await
-    }
-    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.conn.query_one(stmt).await
-    }
-    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.conn.query_all(stmt).await
-    }
-    fn support_returning(&self) -> bool {
-        self.conn.support_returning()
-    }
+/// `ConnectionTrait` for a wrapper that holds the writer lock next to its connection: every
+/// call goes to `$field`.
+macro_rules! delegate_connection {
+    ($type:ty, $field:ident) => {
+        #[async_trait::async_trait]
+        impl ConnectionTrait for $type {
+            fn get_database_backend(&self) -> DbBackend {
+                self.$field.get_database_backend()
+            }
+            async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+                self.$field.execute(stmt).await
+            }
+            async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+                self.$field.execute_unprepared(sql).await
+            }
+            async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+                self.$field.query_one(stmt).await
+            }
+            async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+                self.$field.query_all(stmt).await
+            }
+            fn support_returning(&self) -> bool {
+                self.$field.support_returning()
+            }
+        }
+    };
 }
 
-/// A write transaction is a connection: pass `&txn` wherever sea-orm wants one.
-#[async_trait::async_trait]
-impl ConnectionTrait for WriteTxn {
-    fn get_database_backend(&self) -> DbBackend {
-        self.txn.get_database_backend()
-    }
-    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.txn.execute(stmt).await
-    }
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.txn.execute_unprepared(sql).await
-    }
-    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.txn.query_one(stmt).await
-    }
-    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.txn.query_all(stmt).await
-    }
-    fn support_returning(&self) -> bool {
-        self.txn.support_returning()
-    }
-}
+// A write transaction is a connection: pass `&txn` wherever sea-orm wants one.
+delegate_connection!(WriteTxn, txn);
+delegate_connection!(SingleWrite, conn);
 
 impl Db {
     /// Connects to SQLite (WAL, busy timeout, foreign keys) or PostgreSQL.
@@ -161,9 +148,17 @@ impl Db {
         })
     }
 
-    /// Gives each of `workers` HTTP workers a PostgreSQL pool of `per_worker` connections,
-    /// opened lazily by the worker that uses it (`start_worker`). SQLite keeps one pool.
-    pub fn with_worker_pools(mut self, url: &str, workers: usize, per_worker: u32) -> Self {
+    /// The server's pools. PostgreSQL: each of `workers` HTTP workers gets a pool of its own
+    /// (`max / workers`, at least 2, opened lazily by the worker, see `start_worker`) and
+    /// migrations and background work share up to 4 connections. SQLite: one pool of `max`.
+    pub async fn connect_server(url: &str, max: u32, workers: usize) -> anyhow::Result<Self> {
+        let sqlite = url.starts_with("sqlite:");
+        let db = Self::connect(url, if sqlite { max } else { max.min(4) }).await?;
+        let per_worker = max.div_ceil(workers.max(1) as u32).max(2);
+        Ok(db.with_worker_pools(url, workers, per_worker))
+    }
+
+    fn with_worker_pools(mut self, url: &str, workers: usize, per_worker: u32) -> Self {
         if self.writer.is_none() {
             self.workers = Arc::new(WorkerPools {
                 url: url.to_owned(),

@@ -46,16 +46,6 @@ pub fn key_from(req: &HttpRequest) -> ApiResult<String> {
         })
 }
 
-/// The `Idempotency-Key` header where it is optional: absent → `None`; present → checked
-/// like a required one.
-pub fn optional_key(req: &HttpRequest) -> ApiResult<Option<String>> {
-    if req.headers().contains_key(HEADER) {
-        key_from(req).map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
 /// Runs `work` once per key when the client sent one, plainly otherwise. `work` gets the
 /// key's row id (if any) and calls `complete` with it in the transaction of its writes.
 pub async fn run_optional<F, Fut>(
@@ -117,7 +107,27 @@ pub struct Idempotent<'a> {
     pub fingerprint: String,
 }
 
-impl Idempotent<'_> {
+impl<'a> Idempotent<'a> {
+    /// The operation of a request whose `Idempotency-Key` is optional: none without the
+    /// header; with it, checked like a required one. `request` is what the key is bound to
+    /// (the body and any path ids).
+    pub fn optional(
+        req: &HttpRequest,
+        user_id: i64,
+        scope: &'a str,
+        request: &impl Serialize,
+    ) -> ApiResult<Option<Self>> {
+        if !req.headers().contains_key(HEADER) {
+            return Ok(None);
+        }
+        Ok(Some(Idempotent {
+            user_id,
+            scope,
+            key: key_from(req)?,
+            fingerprint: fingerprint(request),
+        }))
+    }
+
     /// Runs `work` once per key. `work` gets the key's row id and must call `complete` in the
     /// transaction of its writes. A client error is stored and replayed too; a server error
     /// frees the key so the client can retry it.

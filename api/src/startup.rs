@@ -103,23 +103,12 @@ impl Application {
 /// Connects the database (running migrations), the cache and the WeChat client.
 pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Result<AppState> {
     settings.check()?;
-    // PostgreSQL: the HTTP workers split LINLI_DB_MAX_CONNECTIONS among their own pools (at
-    // least 2 each, so many cores may take a few more); migrations and background tasks share
-    // a small pool of their own.
-    let workers = settings.http_workers();
-    let max = settings.db_max_connections;
-    let shared = if settings.database_url.starts_with("sqlite:") {
-        max
-    } else {
-        max.min(4)
-    };
-    let db = Db::connect(&settings.database_url, shared)
-        .await?
-        .with_worker_pools(
-            &settings.database_url,
-            workers,
-            max.div_ceil(workers as u32).max(2),
-        );
+    let db = Db::connect_server(
+        &settings.database_url,
+        settings.db_max_connections,
+        settings.http_workers(),
+    )
+    .await?;
     db.migrate().await?;
     let cache = match &settings.redis_url {
         Some(url) => Cache::redis(url, &settings.redis_prefix)

@@ -192,5 +192,15 @@ async fn the_stock_book_shows_every_item_with_pending_and_handed_out_units() {
     }
     let (status, _) = app.get(&path, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = app
+        .get(
+            "/api/v1/communities/999999/goods/inventory",
+            Some(&m.staff.token),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
     assert_ledger_invariants(&app).await;
 }

@@ -1,7 +1,7 @@
 //! Scope checks next to the query: an object outside the caller's scope is "not found".
 
 use entity::{communities, grids, streets};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 
 use super::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
@@ -39,13 +39,16 @@ pub async fn managed_street<C: ConnectionTrait>(
         .ok_or_else(|| ApiError::not_found("street"))
 }
 
-/// The grid and its community, if the caller manages the community; otherwise 404.
+/// The grid and its community, if the caller manages the community; otherwise 404. In a
+/// transaction the grid row stays locked until it ends (PostgreSQL; SQLite has one writer),
+/// so two edits of one grid (its worker, its roles) run one after the other.
 pub async fn managed_grid<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
     grid_id: i64,
 ) -> ApiResult<(grids::Model, communities::Model)> {
     let grid = grids::Entity::find_by_id(grid_id)
+        .lock_exclusive()
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("grid"))?;

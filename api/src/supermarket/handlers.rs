@@ -7,7 +7,7 @@ use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
     extract::{ValidatedJson, ValidatedQuery},
-    idempotency,
+    idempotency::{self, Idempotent},
     state::AppState,
 };
 
@@ -32,12 +32,7 @@ pub async fn create_goods(
 ) -> ApiResult<HttpResponse> {
     let community_id = id.into_inner();
     let input = body.0;
-    let request = idempotency::optional_key(&req)?.map(|key| idempotency::Idempotent {
-        user_id: caller.id(),
-        scope: "goods_create",
-        fingerprint: idempotency::fingerprint(&(community_id, &input)),
-        key,
-    });
+    let request = Idempotent::optional(&req, caller.id(), "goods_create", &(community_id, &input))?;
     idempotency::run_optional(request, &state, |claim| {
         goods::create(&state, &caller, community_id, input, claim)
     })
@@ -124,12 +119,7 @@ pub async fn restock_goods(
 ) -> ApiResult<HttpResponse> {
     let goods_id = id.into_inner();
     let input = body.0;
-    let request = idempotency::optional_key(&req)?.map(|key| idempotency::Idempotent {
-        user_id: caller.id(),
-        scope: "goods_restock",
-        fingerprint: idempotency::fingerprint(&(goods_id, &input)),
-        key,
-    });
+    let request = Idempotent::optional(&req, caller.id(), "goods_restock", &(goods_id, &input))?;
     idempotency::run_optional(request, &state, |claim| {
         goods::restock(&state, &caller, goods_id, input, claim)
     })

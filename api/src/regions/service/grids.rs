@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::{communities, grids, households, residences, role_assignments, users};
 use sea_orm::{
     sea_query::OnConflict, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::{json, Value};
 
@@ -181,13 +181,6 @@ pub async fn update_grid(
     let boundary = input.boundary.as_ref().map(parse_boundary).transpose()?;
     let txn = db.begin_write().await?;
     let (grid, _) = managed_grid(&*txn, caller, grid_id).await?;
-    // Hold the row (PostgreSQL; SQLite has one writer): two edits at once must not both
-    // see, and revoke, the same previous worker.
-    let grid = grids::Entity::find_by_id(grid.id)
-        .lock_exclusive()
-        .one(&*txn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("grid"))?;
     let mut changed = Vec::new();
     let mut active: grids::ActiveModel = grid.clone().into();
     if let Some(name) = input.name {
