@@ -6,7 +6,7 @@ use crate::{
     clock::Clock,
     config::{Environment, Settings},
     db::Db,
-    identity::service as identity,
+    identity::login as identity,
 };
 
 /// Sets up logging: readable lines in development, JSON in production; `LINLI_LOG` filters.

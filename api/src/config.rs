@@ -3,6 +3,9 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
+use base64::Engine;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Where the server runs: development allows the mock WeChat mode, production does not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +34,8 @@ pub struct WechatSettings {
     pub api_base: String,
     /// Mini-program app id.
     pub appid: String,
-    /// Mini-program app secret.
-    pub secret: String,
+    /// Mini-program app secret (never printed).
+    pub secret: SecretString,
     /// Timeout of one call to WeChat.
     pub timeout: Duration,
 }
@@ -61,8 +64,12 @@ pub struct Settings {
     pub redis_prefix: String,
     /// Development or production.
     pub env: Environment,
-    /// HMAC secret of access tokens.
-    pub jwt_secret: String,
+    /// HMAC secret of access tokens (never printed).
+    pub jwt_secret: SecretString,
+    /// True when no secret was configured and `jwt_secret` was drawn at start (development).
+    pub jwt_secret_ephemeral: bool,
+    /// Lets the mock WeChat mode listen on a non-loopback address.
+    pub allow_mock_on_network: bool,
     /// Lifetime of an access token.
     pub access_ttl: Duration,
     /// Lifetime of a refresh token.
@@ -87,7 +94,14 @@ pub struct Settings {
     pub sweep_interval: Duration,
 }
 
-const DEV_JWT_SECRET: &str = "linli-development-secret-do-not-use-in-production";
+/// A random secret for a server that was given none: its tokens end when it stops.
+fn ephemeral_secret() -> SecretString {
+    let mut bytes = [0u8; 48];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .encode(bytes)
+        .into()
+}
 
 impl Settings {
     /// Reads the settings from `LINLI_*` environment variables.
@@ -120,6 +134,7 @@ impl Settings {
                 None => Ok(default),
             }
         };
+        let jwt_secret = var("LINLI_JWT_SECRET");
         let settings = Settings {
             bind: var("LINLI_BIND")
                 .unwrap_or_else(|| "127.0.0.1:8080".into())
@@ -129,7 +144,9 @@ impl Settings {
             redis_url: var("LINLI_REDIS_URL"),
             redis_prefix: var("LINLI_REDIS_PREFIX").unwrap_or_else(|| "linli:".into()),
             env,
-            jwt_secret: var("LINLI_JWT_SECRET").unwrap_or_else(|| DEV_JWT_SECRET.into()),
+            jwt_secret_ephemeral: jwt_secret.is_none(),
+            jwt_secret: jwt_secret.map_or_else(ephemeral_secret, SecretString::from),
+            allow_mock_on_network: var("LINLI_ALLOW_MOCK_ON_NETWORK").as_deref() == Some("true"),
             access_ttl: Duration::from_secs(number("LINLI_ACCESS_TOKEN_TTL_SECS", 900)?),
             refresh_ttl: Duration::from_secs(number("LINLI_REFRESH_TOKEN_TTL_SECS", 30 * 86400)?),
             wechat: WechatSettings {
@@ -137,7 +154,7 @@ impl Settings {
                 api_base: var("LINLI_WECHAT_API_BASE")
                     .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
                 appid: var("LINLI_WECHAT_APPID").unwrap_or_default(),
-                secret: var("LINLI_WECHAT_SECRET").unwrap_or_default(),
+                secret: var("LINLI_WECHAT_SECRET").unwrap_or_default().into(),
                 timeout: Duration::from_millis(number("LINLI_WECHAT_TIMEOUT_MS", 5000)?),
             },
             data_dir,
@@ -167,14 +184,16 @@ impl Settings {
             redis_url: None,
             redis_prefix: "linli:".into(),
             env: Environment::Development,
-            jwt_secret: DEV_JWT_SECRET.into(),
+            jwt_secret: ephemeral_secret(),
+            jwt_secret_ephemeral: true,
+            allow_mock_on_network: false,
             access_ttl: Duration::from_secs(900),
             refresh_ttl: Duration::from_secs(30 * 86400),
             wechat: WechatSettings {
                 mode: WechatMode::Mock,
                 api_base: "https://api.weixin.qq.com".into(),
                 appid: String::new(),
-                secret: String::new(),
+                secret: SecretString::from(""),
                 timeout: Duration::from_secs(5),
             },
             data_dir,
@@ -202,24 +221,42 @@ impl Settings {
         {
             bail!("LINLI_REDEMPTION_TTL_HOURS must be between 1 and 8784 hours");
         }
+        if self.wechat.mode == WechatMode::Mock
+            && !self.bind.ip().is_loopback()
+            && !self.allow_mock_on_network
+        {
+            bail!("the mock WeChat mode lets anyone log in as anyone: it listens only on a loopback address (LINLI_BIND=127.0.0.1:8080) unless LINLI_ALLOW_MOCK_ON_NETWORK=true");
+        }
         if self.env != Environment::Production {
             return Ok(());
         }
         if self.wechat.mode == WechatMode::Mock {
             bail!("LINLI_ENV=production refuses LINLI_WECHAT_MODE=mock: set LINLI_WECHAT_MODE=live with LINLI_WECHAT_APPID and LINLI_WECHAT_SECRET");
         }
-        if self.wechat.appid.is_empty() || self.wechat.secret.is_empty() {
+        if self.wechat.appid.is_empty() || self.wechat.secret.expose_secret().is_empty() {
             bail!("LINLI_ENV=production needs LINLI_WECHAT_APPID and LINLI_WECHAT_SECRET");
         }
-        let secret = &self.jwt_secret;
+        let secret = self.jwt_secret.expose_secret();
         let distinct = secret
             .chars()
             .collect::<std::collections::BTreeSet<_>>()
             .len();
-        if secret == DEV_JWT_SECRET || secret.len() < 32 || distinct < 10 {
+        if self.jwt_secret_ephemeral || secret.len() < 32 || distinct < 10 {
             bail!("LINLI_ENV=production needs a strong LINLI_JWT_SECRET: at least 32 random characters (e.g. `openssl rand -base64 48`)");
         }
         Ok(())
+    }
+
+    /// What is unsafe about these settings, to be logged as warnings at start.
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if self.jwt_secret_ephemeral {
+            warnings.push("LINLI_JWT_SECRET is not set: access tokens are signed with a random secret drawn at start and end when the server stops");
+        }
+        if self.wechat.mode == WechatMode::Mock {
+            warnings.push("LINLI_WECHAT_MODE=mock: anyone can log in as anyone with a `mock:<name>` code; never expose this server");
+        }
+        warnings
     }
 
     /// HTTP worker threads: `workers`, or one per CPU core when zero.
@@ -241,8 +278,9 @@ mod tests {
         s.env = Environment::Production;
         s.wechat.mode = WechatMode::Live;
         s.wechat.appid = "wx123".into();
-        s.wechat.secret = "secret".into();
+        s.wechat.secret = "wechat-secret-value".into();
         s.jwt_secret = "Zq8v1N4xP0cR7mT2bY6wK9eH3jL5sD8fG1aU4oI7".into();
+        s.jwt_secret_ephemeral = false;
         s
     }
 
@@ -264,11 +302,7 @@ mod tests {
 
     #[test]
     fn production_refuses_a_weak_or_default_secret() {
-        for weak in [
-            "short",
-            DEV_JWT_SECRET,
-            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-        ] {
+        for weak in ["short", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"] {
             let mut s = production();
             s.jwt_secret = weak.into();
             assert!(s
@@ -277,5 +311,45 @@ mod tests {
                 .to_string()
                 .contains("LINLI_JWT_SECRET"));
         }
+        let mut s = production();
+        s.jwt_secret_ephemeral = true;
+        assert!(s.check().is_err(), "production needs a configured secret");
+    }
+
+    #[test]
+    fn development_without_a_secret_draws_a_random_one_and_warns() {
+        let a = Settings::for_development("sqlite::memory:", PathBuf::from("."));
+        let b = Settings::for_development("sqlite::memory:", PathBuf::from("."));
+        assert_ne!(a.jwt_secret.expose_secret(), b.jwt_secret.expose_secret());
+        assert!(a.jwt_secret.expose_secret().len() >= 32);
+        let warnings = a.warnings().join("\n");
+        assert!(warnings.contains("LINLI_JWT_SECRET"));
+        assert!(warnings.contains("LINLI_WECHAT_MODE=mock"));
+        assert!(production().warnings().is_empty());
+    }
+
+    #[test]
+    fn the_mock_mode_listens_on_the_network_only_when_told_to() {
+        let mut s = Settings::for_development("sqlite::memory:", PathBuf::from("."));
+        s.bind = "0.0.0.0:8080".parse().unwrap();
+        assert!(s
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("LINLI_ALLOW_MOCK_ON_NETWORK"));
+        s.allow_mock_on_network = true;
+        assert!(s.check().is_ok());
+        s.allow_mock_on_network = false;
+        s.bind = "[::1]:8080".parse().unwrap();
+        assert!(s.check().is_ok(), "loopback is fine");
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let s = production();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("Zq8v1N4xP0cR7mT2bY6wK9eH3jL5sD8fG1aU4oI7"));
+        assert!(!printed.contains("wechat-secret-value"));
+        assert!(printed.contains("wx123"), "the rest is still printed");
     }
 }

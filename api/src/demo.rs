@@ -11,11 +11,11 @@ use serde_json::{json, Value};
 use validator::Validate;
 
 use crate::{
-    auth::{extractor::load_caller, Caller},
+    auth::{extractor::load_user, Caller},
     clock::Clock,
     config::Settings,
     extract::validate,
-    identity::service as identity,
+    identity::{login, service as identity},
     regions::service::{communities, districts as district_service, grids},
     residents::{dto::SubmitResidence, service as residents},
     startup::build_state,
@@ -43,12 +43,13 @@ fn square(lat: f64, lng: f64, size: f64) -> Value {
 }
 
 async fn mock_user(state: &AppState, name: &str, nickname: &str) -> anyhow::Result<Caller> {
-    let tokens = identity::wechat_login(state, &format!("mock:{name}"))
+    let tokens = login::wechat_login(state, &format!("mock:{name}"))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let caller = load_caller(state, tokens.user.id, 0)
+    let caller = load_user(state.db.conn(), tokens.user.id)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .context("demo user")?;
     let update = dto(json!({ "nickname": nickname }))?;
     identity::update_me(state, &caller, update)
         .await
@@ -82,16 +83,13 @@ pub async fn seed(settings: &Settings) -> anyhow::Result<()> {
 async fn load(state: &AppState) -> anyhow::Result<()> {
     let err = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
     let now = state.clock.now();
-    let admin_id = identity::create_admin(&state.db, &state.clock, "admin", ADMIN_PASSWORD)
+    let admin_id = login::create_admin(&state.db, &state.clock, "admin", ADMIN_PASSWORD)
         .await
         .map_err(err)?;
-    let admin_user = entity::users::Entity::find_by_id(admin_id)
-        .one(state.db.conn())
-        .await?
+    let admin = load_user(state.db.conn(), admin_id)
+        .await
+        .map_err(err)?
         .context("admin")?;
-    let admin = load_caller(state, admin_id, admin_user.token_version)
-        .await
-        .map_err(err)?;
 
     let district = district_service::create_district(
         &state.db,
@@ -153,7 +151,10 @@ async fn load(state: &AppState) -> anyhow::Result<()> {
     crate::roles::service::create(state, &admin, grant)
         .await
         .map_err(err)?;
-    let staff = load_caller(state, staff.id(), 0).await.map_err(err)?;
+    let staff = load_user(state.db.conn(), staff.id())
+        .await
+        .map_err(err)?
+        .context("staff")?;
 
     let residents_list = [
         ("zhangsan", "张三", "owner", Some(89.5), true),

@@ -55,14 +55,9 @@ pub async fn request_log(
     Ok(res)
 }
 
-/// A bearer token this request already had verified (user id, token version).
+/// A bearer token this request already had verified.
 #[derive(Clone, Copy, Debug)]
-pub struct VerifiedToken {
-    /// The token's user.
-    pub user_id: i64,
-    /// The token's version.
-    pub version: i32,
-}
+pub struct VerifiedToken(pub crate::auth::jwt::TokenClaims);
 
 /// Limits logins per client address and writes per user (or address when anonymous).
 pub async fn rate_limit(
@@ -82,12 +77,11 @@ pub async fn rate_limit(
             let verified =
                 bearer(req.request()).and_then(|t| state.jwt.verify(t, state.clock.now()));
             let subject = match verified {
-                Some((user_id, version)) => {
+                Some(claims) => {
                     // The extractor takes the checked token from here instead of checking
                     // it again.
-                    req.extensions_mut()
-                        .insert(VerifiedToken { user_id, version });
-                    format!("u{user_id}")
+                    req.extensions_mut().insert(VerifiedToken(claims));
+                    format!("u{}", claims.user_id)
                 }
                 None => client_key(&req, trust),
             };

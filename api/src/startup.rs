@@ -9,6 +9,7 @@ use actix_web::{
     web, App, HttpRequest, HttpResponse, HttpServer, ResponseError,
 };
 use anyhow::Context;
+use secrecy::ExposeSecret;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
@@ -116,7 +117,10 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         None => Cache::memory(),
     };
     let wechat = Wechat::new(settings.wechat.clone())?;
-    let jwt = JwtKeys::new(&settings.jwt_secret);
+    let jwt = JwtKeys::new(settings.jwt_secret.expose_secret());
+    for warning in settings.warnings() {
+        tracing::warn!("{warning}");
+    }
     Ok(AppState {
         db,
         cache,

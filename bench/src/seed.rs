@@ -158,7 +158,7 @@ pub async fn world(
     per_client: usize,
 ) -> anyhow::Result<World> {
     let password = "benchmark password";
-    api::identity::service::create_admin(&state.db, &state.clock, "bench-admin", password)
+    api::identity::login::create_admin(&state.db, &state.clock, "bench-admin", password)
         .await
         .map_err(|e| anyhow::anyhow!("create_admin: {e:?}"))?;
     let admin = user_from(

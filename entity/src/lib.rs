@@ -15,5 +15,6 @@ pub mod redemptions;
 pub mod refresh_tokens;
 pub mod residences;
 pub mod role_assignments;
+pub mod sessions;
 pub mod streets;
 pub mod users;

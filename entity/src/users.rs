@@ -2,8 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A row of `users`.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+/// A row of `users`. Its `Debug` leaves out the password hash and the WeChat session key.
+#[derive(Clone, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     /// Primary key.
@@ -40,3 +40,21 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "[redacted]");
+        f.debug_struct("users::Model")
+            .field("id", &self.id)
+            .field("openid", &self.openid)
+            .field("unionid", &self.unionid)
+            .field("session_key", &redacted(&self.session_key))
+            .field("username", &self.username)
+            .field("password_hash", &redacted(&self.password_hash))
+            .field("nickname", &self.nickname)
+            .field("phone", &self.phone.as_ref().map(|_| "[redacted]"))
+            .field("token_version", &self.token_version)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
+    }
+}

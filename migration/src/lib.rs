@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_foundation;
 mod m20261122_000002_points;
+mod m20261201_000003_sessions;
 mod util;
 
 /// Runs every migration in order.
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261122_000002_points::Migration),
+            Box::new(m20261201_000003_sessions::Migration),
         ]
     }
 }

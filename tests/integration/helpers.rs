@@ -260,7 +260,7 @@ impl TestApp {
     /// A platform admin, created as `linli create-admin` does, logged in by password.
     pub async fn admin(&self) -> User {
         let username = format!("admin{}", uuid::Uuid::new_v4().simple());
-        api::identity::service::create_admin(
+        api::identity::login::create_admin(
             &self.state.db,
             &self.state.clock,
             &username,

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use reqwest::StatusCode;
+use secrecy::ExposeSecret;
 use serde_json::json;
 use wiremock::{
     matchers::{body_partial_json, method, path, query_param},
@@ -302,7 +303,7 @@ async fn missing_tampered_foreign_and_alg_none_tokens_are_refused() {
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    let secret = "linli-development-secret-do-not-use-in-production";
+    let secret = app.state.settings.jwt_secret.expose_secret();
     let hs512 = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
         &claims,
@@ -363,7 +364,7 @@ async fn a_password_login_needs_the_right_password_and_a_reset_revokes_old_token
         (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
     );
 
-    api::identity::service::create_admin(
+    api::identity::login::create_admin(
         &app.state.db,
         &app.state.clock,
         &username,

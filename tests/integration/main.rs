@@ -12,6 +12,7 @@ mod rate_limits;
 mod regions;
 mod residents;
 mod roles;
+mod sessions;
 mod supermarket;
 mod supermarket_concurrency;
 mod supermarket_staff;

@@ -1,12 +1,19 @@
 //! `AuthUser`: the bearer token checked and the caller loaded with current roles.
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
-use entity::{role_assignments, users};
+use entity::{role_assignments, sessions, users};
 use futures_util::future::LocalBoxFuture;
-use sea_orm::{EntityTrait, JoinType, QuerySelect, RelationDef};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef,
+    SelectTwo,
+};
 
-use super::{Caller, Grant, Role};
-use crate::{error::ApiError, middleware::VerifiedToken, state::AppState};
+use super::{jwt::TokenClaims, Caller, Grant, Role};
+use crate::{
+    error::{ApiError, ApiResult},
+    middleware::VerifiedToken,
+    state::AppState,
+};
 
 /// The authenticated caller; the handler's signature shows that a login is needed.
 pub struct AuthUser(pub Caller);
@@ -32,8 +39,8 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("state missing")))?;
-            let (user_id, version) = match verified {
-                Some(t) => (t.user_id, t.version),
+            let claims = match verified {
+                Some(VerifiedToken(claims)) => claims,
                 None => {
                     let token = token.ok_or_else(ApiError::unauthorized)?;
                     state
@@ -42,15 +49,14 @@ impl FromRequest for AuthUser {
                         .ok_or_else(ApiError::unauthorized)?
                 }
             };
-            load_caller(&state, user_id, version).await.map(AuthUser)
+            load_caller(state.db.conn(), claims).await.map(AuthUser)
         })
     }
 }
 
-/// Loads a user whose token version still matches, with the roles they hold now, in one
-/// query (the user left-joined to their role assignments).
-pub async fn load_caller(state: &AppState, user_id: i64, version: i32) -> Result<Caller, ApiError> {
-    let rows = users::Entity::find_by_id(user_id)
+/// The user joined to their role assignments.
+fn user_with_roles(user_id: i64) -> SelectTwo<users::Entity, role_assignments::Entity> {
+    users::Entity::find_by_id(user_id)
         .select_also(role_assignments::Entity)
         .join(
             JoinType::LeftJoin,
@@ -61,13 +67,44 @@ pub async fn load_caller(state: &AppState, user_id: i64, version: i32) -> Result
             )
             .rev(),
         )
-        .all(state.db.conn())
+}
+
+/// Loads the caller of an access token with the roles they hold now, in one query (the user
+/// left-joined to their role assignments, inner-joined to the token's live session): a bumped
+/// token version, a disabled account or an ended session answer 401.
+pub async fn load_caller<C: ConnectionTrait>(db: &C, token: TokenClaims) -> ApiResult<Caller> {
+    let rows = user_with_roles(token.user_id)
+        .join(
+            JoinType::InnerJoin,
+            RelationDef::from(
+                sessions::Entity::belongs_to(users::Entity)
+                    .from(sessions::Column::UserId)
+                    .to(users::Column::Id),
+            )
+            .rev(),
+        )
+        .filter(sessions::Column::Id.eq(token.session_id))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .filter(users::Column::TokenVersion.eq(token.version))
+        .filter(users::Column::Disabled.eq(false))
+        .all(db)
         .await?;
+    caller_from_rows(rows).ok_or_else(ApiError::unauthorized)
+}
+
+/// Loads an enabled user with their roles, for work that runs outside a request (the demo
+/// seed, commands); `None` when there is no such user.
+pub async fn load_user<C: ConnectionTrait>(db: &C, user_id: i64) -> ApiResult<Option<Caller>> {
+    let rows = user_with_roles(user_id)
+        .filter(users::Column::Disabled.eq(false))
+        .all(db)
+        .await?;
+    Ok(caller_from_rows(rows))
+}
+
+fn caller_from_rows(rows: Vec<(users::Model, Option<role_assignments::Model>)>) -> Option<Caller> {
     let mut rows = rows.into_iter();
-    let (user, first) = rows.next().ok_or_else(ApiError::unauthorized)?;
-    if user.token_version != version || user.disabled {
-        return Err(ApiError::unauthorized());
-    }
+    let (user, first) = rows.next()?;
     let grants = first
         .into_iter()
         .chain(rows.filter_map(|(_, a)| a))
@@ -79,5 +116,5 @@ pub async fn load_caller(state: &AppState, user_id: i64, version: i32) -> Result
             })
         })
         .collect();
-    Ok(Caller { user, grants })
+    Some(Caller { user, grants })
 }

@@ -13,12 +13,25 @@ pub struct Claims {
     pub sub: String,
     /// The user's token version when issued; bumping it revokes every access token.
     pub ver: i32,
+    /// The session (refresh-token family) the token belongs to; ending it revokes the token.
+    pub sid: i64,
     /// Issued at (Unix seconds).
     pub iat: i64,
     /// Expires at (Unix seconds).
     pub exp: i64,
     /// Issuer.
     pub iss: String,
+}
+
+/// What a verified access token says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenClaims {
+    /// The user.
+    pub user_id: i64,
+    /// The user's token version when issued.
+    pub version: i32,
+    /// The session.
+    pub session_id: i64,
 }
 
 /// Keys and validation rules for access tokens.
@@ -29,7 +42,7 @@ pub struct JwtKeys {
 }
 
 impl JwtKeys {
-    /// Keys from a shared secret.
+    /// Keys from a shared secret (kept inside the keys, never printed).
     pub fn new(secret: &str) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
@@ -47,14 +60,14 @@ impl JwtKeys {
     /// Signs an access token for a user.
     pub fn issue(
         &self,
-        user_id: i64,
-        ver: i32,
+        token: TokenClaims,
         now: DateTime<Utc>,
         ttl: std::time::Duration,
     ) -> String {
         let claims = Claims {
-            sub: user_id.to_string(),
-            ver,
+            sub: token.user_id.to_string(),
+            ver: token.version,
+            sid: token.session_id,
             iat: now.timestamp(),
             exp: now.timestamp() + ttl.as_secs() as i64,
             iss: ISSUER.into(),
@@ -63,13 +76,17 @@ impl JwtKeys {
             .expect("HS256 signing cannot fail")
     }
 
-    /// Verifies signature, algorithm, issuer and expiry; answers the user id and version.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<(i64, i32)> {
+    /// Verifies signature, algorithm, issuer and expiry; answers what the token says.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<TokenClaims> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
         if data.claims.exp <= now.timestamp() {
             return None;
         }
-        Some((data.claims.sub.parse().ok()?, data.claims.ver))
+        Some(TokenClaims {
+            user_id: data.claims.sub.parse().ok()?,
+            version: data.claims.ver,
+            session_id: data.claims.sid,
+        })
     }
 }
 
@@ -77,12 +94,18 @@ impl JwtKeys {
 mod tests {
     use super::*;
 
+    const CLAIMS: TokenClaims = TokenClaims {
+        user_id: 7,
+        version: 2,
+        session_id: 11,
+    };
+
     #[test]
     fn a_token_verifies_until_it_expires() {
         let keys = JwtKeys::new("secret");
         let now = Utc::now();
-        let token = keys.issue(7, 2, now, std::time::Duration::from_secs(60));
-        assert_eq!(keys.verify(&token, now), Some((7, 2)));
+        let token = keys.issue(CLAIMS, now, std::time::Duration::from_secs(60));
+        assert_eq!(keys.verify(&token, now), Some(CLAIMS));
         assert_eq!(
             keys.verify(&token, now + chrono::Duration::seconds(61)),
             None
@@ -92,7 +115,7 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
         let now = Utc::now();
-        let token = JwtKeys::new("other").issue(7, 0, now, std::time::Duration::from_secs(60));
+        let token = JwtKeys::new("other").issue(CLAIMS, now, std::time::Duration::from_secs(60));
         assert_eq!(JwtKeys::new("secret").verify(&token, now), None);
     }
 }

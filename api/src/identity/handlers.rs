@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::{dto::*, service};
+use super::{dto::*, login, service, sessions};
 use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
@@ -24,7 +24,7 @@ pub async fn wechat_login(
     state: web::Data<AppState>,
     body: ValidatedJson<WechatLogin>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::wechat_login(&state, &body.0.code).await?))
+    Ok(HttpResponse::Ok().json(login::wechat_login(&state, &body.0.code).await?))
 }
 
 /// Log in to the staff console with a username and password.
@@ -41,7 +41,7 @@ pub async fn password_login(
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     Ok(HttpResponse::Ok()
-        .json(service::password_login(&state, &body.username, &body.password).await?))
+        .json(login::password_login(&state, &body.username, &body.password).await?))
 }
 
 /// Exchange a refresh token for new tokens (the old one stops working; reusing it ends the session).
@@ -55,7 +55,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: ValidatedJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::refresh(&state, &body.0.refresh_token).await?))
+    Ok(HttpResponse::Ok().json(sessions::refresh(&state, &body.0.refresh_token).await?))
 }
 
 /// End the session of a refresh token.
@@ -67,7 +67,21 @@ pub async fn logout(
     state: web::Data<AppState>,
     body: ValidatedJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    service::logout(&state, &body.0.refresh_token).await?;
+    sessions::logout(&state, &body.0.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// End every session of the caller (all devices): their refresh and access tokens stop working at once.
+#[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth",
+    responses(
+        (status = 204, description = "Every session ended"),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody)))]
+pub async fn logout_all(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+) -> ApiResult<HttpResponse> {
+    sessions::logout_all(&state, &caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

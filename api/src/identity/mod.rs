@@ -2,7 +2,9 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod login;
 pub mod service;
+pub mod sessions;
 
 use actix_web::web;
 use utoipa::OpenApi;
@@ -15,6 +17,7 @@ use utoipa::OpenApi;
         handlers::password_login,
         handlers::refresh,
         handlers::logout,
+        handlers::logout_all,
         handlers::get_me,
         handlers::update_me,
         handlers::bind_phone
@@ -41,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/auth/refresh", web::post().to(handlers::refresh))
         .route("/auth/logout", web::post().to(handlers::logout))
+        .route("/auth/logout-all", web::post().to(handlers::logout_all))
         .service(
             web::resource("/me")
                 .route(web::get().to(handlers::get_me))

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -15,8 +16,8 @@ use crate::{
 
 const TOKEN_KEY: &str = "wechat:access_token";
 
-/// What `jscode2session` answers.
-#[derive(Debug, Clone)]
+/// What `jscode2session` answers; its `Debug` leaves out the session key.
+#[derive(Clone)]
 pub struct Session {
     /// The user's openid in this mini-program.
     pub openid: String,
@@ -24,6 +25,15 @@ pub struct Session {
     pub session_key: String,
     /// The unionid, when the app is bound to an open platform account.
     pub unionid: Option<String>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("openid", &self.openid)
+            .field("unionid", &self.unionid)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Deserialize)]
@@ -73,7 +83,7 @@ impl Wechat {
         let url = format!("{}/sns/jscode2session", self.base());
         let request = self.http.get(url).query(&[
             ("appid", self.settings.appid.as_str()),
-            ("secret", self.settings.secret.as_str()),
+            ("secret", self.settings.secret.expose_secret()),
             ("js_code", code),
             ("grant_type", "authorization_code"),
         ]);
@@ -128,7 +138,7 @@ impl Wechat {
         let request = self.http.post(url).json(&serde_json::json!({
             "grant_type": "client_credential",
             "appid": self.settings.appid,
-            "secret": self.settings.secret,
+            "secret": self.settings.secret.expose_secret(),
             "force_refresh": force_refresh,
         }));
         let answer = self.send(request).await?;

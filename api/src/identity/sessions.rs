@@ -1,0 +1,224 @@
+//! Sessions: refresh-token rotation with reuse detection, logout, logout everywhere. A
+//! session is one login; its refresh tokens form a family, and its access tokens carry its id,
+//! so ending the session ends them all at once.
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use entity::{refresh_tokens, sessions, users};
+use rand::RngCore;
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+};
+use sha2::{Digest, Sha256};
+
+use super::{dto::TokenResponse, service::me_view};
+use crate::{
+    auth::{jwt::TokenClaims, Caller},
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+/// Exchanges a refresh token for new tokens; a token used twice ends its whole session, and
+/// a session of a disabled account or of an older token version refreshes no more.
+pub async fn refresh(state: &AppState, presented: &str) -> ApiResult<TokenResponse> {
+    let now = state.clock.now();
+    let txn = state.db.begin_write().await?;
+    let token = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(hash_token(presented)))
+        .one(&*txn)
+        .await?
+        .ok_or_else(invalid_refresh)?;
+    if token.revoked_at.is_some() || token.expires_at <= now {
+        return Err(invalid_refresh());
+    }
+    let rotated = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RotatedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::Id.eq(token.id))
+        .filter(refresh_tokens::Column::RotatedAt.is_null())
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(&*txn)
+        .await?;
+    if rotated.rows_affected == 0 {
+        revoke_family(&*txn, &token.family_id, now).await?;
+        txn.commit().await?;
+        tracing::warn!(
+            user_id = token.user_id,
+            "refresh token reused: session revoked"
+        );
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            "refresh_token_reused",
+            "登录凭证已被使用，请重新登录",
+        ));
+    }
+    let session = sessions::Entity::find()
+        .filter(sessions::Column::FamilyId.eq(&token.family_id))
+        .one(&*txn)
+        .await?;
+    let user = users::Entity::find_by_id(token.user_id).one(&*txn).await?;
+    let live = match (session, user) {
+        (Some(session), Some(user))
+            if session.revoked_at.is_none()
+                && !user.disabled
+                && user.token_version == session.token_version =>
+        {
+            Some((session, user))
+        }
+        _ => None,
+    };
+    let Some((session, user)) = live else {
+        revoke_family(&*txn, &token.family_id, now).await?;
+        txn.commit().await?;
+        return Err(invalid_refresh());
+    };
+    let tokens = issue_tokens(state, &txn, &user, Some(session)).await?;
+    txn.commit().await?;
+    tokens_response(state, user, tokens).await
+}
+
+/// Ends the session of a refresh token; unknown tokens are ignored.
+pub async fn logout(state: &AppState, presented: &str) -> ApiResult<()> {
+    let txn = state.db.begin_write().await?;
+    let token = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(hash_token(presented)))
+        .one(&*txn)
+        .await?;
+    if let Some(token) = token {
+        revoke_family(&*txn, &token.family_id, state.clock.now()).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Ends every session of the caller, this one included.
+pub async fn logout_all(state: &AppState, caller: &Caller) -> ApiResult<()> {
+    let txn = state.db.begin_write().await?;
+    revoke_all(&*txn, caller.id(), state.clock.now()).await?;
+    txn.commit().await?;
+    tracing::info!(user_id = caller.id(), "every session ended");
+    Ok(())
+}
+
+/// Ends every session of a user and their refresh tokens.
+pub(super) async fn revoke_all<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(now))
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::UserId.eq(user_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A new access token and refresh token.
+pub(super) struct Issued {
+    access: String,
+    refresh: String,
+}
+
+/// Issues tokens in `session`, or in a new session at the user's current token version.
+pub(super) async fn issue_tokens<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    user: &users::Model,
+    session: Option<sessions::Model>,
+) -> ApiResult<Issued> {
+    let now = state.clock.now();
+    let session = match session {
+        Some(session) => session,
+        None => {
+            sessions::ActiveModel {
+                family_id: Set(uuid::Uuid::new_v4().to_string()),
+                user_id: Set(user.id),
+                token_version: Set(user.token_version),
+                created_at: Set(now),
+                revoked_at: Set(None),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+        }
+    };
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let refresh = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    refresh_tokens::ActiveModel {
+        user_id: Set(user.id),
+        family_id: Set(session.family_id),
+        token_hash: Set(hash_token(&refresh)),
+        expires_at: Set(now
+            + chrono::Duration::from_std(state.settings.refresh_ttl)
+                .map_err(ApiError::internal)?),
+        rotated_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let claims = TokenClaims {
+        user_id: user.id,
+        version: user.token_version,
+        session_id: session.id,
+    };
+    let access = state.jwt.issue(claims, now, state.settings.access_ttl);
+    Ok(Issued { access, refresh })
+}
+
+/// The login answer: both tokens and the profile.
+pub(super) async fn tokens_response(
+    state: &AppState,
+    user: users::Model,
+    tokens: Issued,
+) -> ApiResult<TokenResponse> {
+    Ok(TokenResponse {
+        access_token: tokens.access,
+        refresh_token: tokens.refresh,
+        token_type: "Bearer",
+        expires_in: state.settings.access_ttl.as_secs(),
+        user: me_view(state.db.conn(), user).await?,
+    })
+}
+
+/// Ends a session and its refresh tokens.
+async fn revoke_family<C: ConnectionTrait>(
+    db: &C,
+    family: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(now))
+        .filter(sessions::Column::FamilyId.eq(family))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::FamilyId.eq(family))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn invalid_refresh() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNAUTHORIZED,
+        "invalid_refresh_token",
+        "登录已失效，请重新登录",
+    )
+}
