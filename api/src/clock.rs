@@ -37,6 +37,16 @@ pub fn day_start(at: DateTime<Utc>) -> DateTime<Utc> {
         .map_or(at, |t| t.with_timezone(&Utc))
 }
 
+/// Midnight (Asia/Shanghai) at the start of a local date, in UTC.
+pub fn local_day_start(date: chrono::NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    LOCAL_TZ
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+}
+
 /// The first instant (Asia/Shanghai) of the month holding `at`, in UTC.
 pub fn month_start(at: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::{Datelike, TimeZone};

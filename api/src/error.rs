@@ -80,6 +80,15 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "forbidden", "没有权限进行此操作")
     }
 
+    /// 403: nobody reviews, approves or adjusts for themselves.
+    pub fn self_review_forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "self_review_forbidden",
+            "不能审核或调整本人的事项，请由其他工作人员处理",
+        )
+    }
+
     /// 404 for a resource that does not exist or is outside the caller's scope.
     pub fn not_found(what: &'static str) -> Self {
         let name = match what {

@@ -467,11 +467,49 @@ impl TestApp {
         (status, response.text().await.expect("a body"))
     }
 
-    /// Gives (or takes) points through a staff adjustment.
-    pub async fn give_points(&self, staff: &User, community: i64, user_id: i64, delta: i64) {
+    /// Makes `user` an approved resident of `community` (a room of their own) through the API,
+    /// unless they already are one: staff powers over points need that tie.
+    pub async fn make_resident(&self, staff: &User, community: i64, user: &User) {
+        let (status, mine) = self.get("/api/v1/me/residences", Some(&user.token)).await;
+        assert_eq!(status, StatusCode::OK, "{mine}");
+        let list = mine
+            .as_array()
+            .or_else(|| mine["items"].as_array())
+            .cloned()
+            .unwrap_or_default();
+        if list
+            .iter()
+            .any(|r| r["community_id"] == community && r["status"] == "approved")
+        {
+            return;
+        }
+        let (status, filed) = self
+            .post(
+                "/api/v1/me/residences",
+                Some(&user.token),
+                json!({ "community_id": community, "building": "1栋", "unit": "1单元",
+                        "room": format!("{}", user.id), "relation": "tenant" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{filed}");
+        let id = filed["id"].as_i64().expect("residence id");
+        let (status, body) = self
+            .post(
+                &format!("/api/v1/residences/{id}/approve"),
+                Some(&staff.token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "approve failed: {body}");
+    }
+
+    /// Gives (or takes) points through a staff adjustment, making the user a resident of the
+    /// community first.
+    pub async fn give_points(&self, staff: &User, community: i64, user: &User, delta: i64) {
+        self.make_resident(staff, community, user).await;
         let key = uuid::Uuid::new_v4().to_string();
         let path = format!("/api/v1/communities/{community}/points/adjustments");
-        let body = json!({ "user_id": user_id, "delta": delta, "reason": "测试发放" });
+        let body = json!({ "user_id": user.id, "delta": delta, "reason": "测试发放" });
         let (status, text) = self.post_with_key(&path, &staff.token, &key, body).await;
         assert_eq!(status, StatusCode::CREATED, "adjustment failed: {text}");
     }

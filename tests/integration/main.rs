@@ -13,6 +13,7 @@ mod regions;
 mod residents;
 mod roles;
 mod sessions;
+mod staff_powers;
 mod supermarket;
 mod supermarket_concurrency;
 mod supermarket_staff;

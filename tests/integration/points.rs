@@ -249,6 +249,7 @@ async fn the_passbook_lists_entries_newest_first_with_balances_and_a_cursor() {
     )
     .await;
     let user = app.login("reader").await;
+    app.make_resident(&c.staff, c.id, &user).await;
     for i in 0..3 {
         award(&app, user.id, c.id, "activity_hour", &format!("a{i}")).await;
     }
@@ -360,6 +361,7 @@ async fn an_adjustment_needs_a_key_replays_it_and_never_takes_a_balance_below_ze
     let app = TestApp::spawn().await;
     let c = community(&app).await;
     let user = app.login("adjusted").await;
+    app.make_resident(&c.staff, c.id, &user).await;
     let body = json!({"user_id": user.id, "delta": 50, "reason": "志愿服务补录"});
 
     let (status, answer) = app
@@ -428,6 +430,7 @@ async fn adjustments_outside_the_staffs_community_or_with_bad_input_change_nothi
     let app = TestApp::spawn().await;
     let c = community(&app).await;
     let user = app.login("target").await;
+    app.make_resident(&c.staff, c.id, &user).await;
     let (status, _) = adjust(
         &app,
         &c.staff,

@@ -167,7 +167,7 @@ async fn setup() -> (World, Model) {
     let mut users = vec![];
     for i in 0..USERS {
         let user = app.login(&format!("member{i}")).await;
-        app.give_points(&market.staff, market.community, user.id, START)
+        app.give_points(&market.staff, market.community, &user, START)
             .await;
         users.push(user);
     }

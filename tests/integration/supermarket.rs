@@ -95,8 +95,7 @@ async fn a_redemption_takes_the_points_and_the_stock_and_answers_a_pickup_code()
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 100)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
     let goods = app.put_goods(&m.staff, m.community, 20, 5, None).await;
 
     let (status, r) = app.redeem(&resident, goods, 2).await;
@@ -142,7 +141,7 @@ async fn the_shelf_shows_the_new_stock_after_each_change() {
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 1000)
+    app.give_points(&m.staff, m.community, &resident, 1000)
         .await;
     let goods = app.put_goods(&m.staff, m.community, 10, 5, None).await;
     let shelf_path = format!("/api/v1/communities/{}/goods", m.community);
@@ -239,8 +238,7 @@ async fn refused_redemptions_answer_409_and_write_nothing() {
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 100)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
     let scarce = app.put_goods(&m.staff, m.community, 10, 1, None).await;
     let dear = app.put_goods(&m.staff, m.community, 101, 10, None).await;
     let limited = app.put_goods(&m.staff, m.community, 5, 10, Some(2)).await;
@@ -310,8 +308,7 @@ async fn the_idempotency_key_is_required_replayed_and_bound_to_its_body() {
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 100)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
     let goods = app.put_goods(&m.staff, m.community, 10, 10, None).await;
     let body = json!({ "goods_id": goods, "quantity": 1 });
 
@@ -352,8 +349,7 @@ async fn bad_input_answers_422_naming_the_field_and_writes_nothing() {
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 100)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
     let goods = app.put_goods(&m.staff, m.community, 10, 10, None).await;
     let before = (
         app.count("goods").await,
@@ -605,8 +601,7 @@ async fn the_owner_cancels_a_pending_redemption_once_and_no_one_else_can() {
     let m = app.market().await;
     let resident = app.login("resident").await;
     let neighbour = app.login("neighbour").await;
-    app.give_points(&m.staff, m.community, resident.id, 50)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 50).await;
     let goods = app.put_goods(&m.staff, m.community, 25, 4, None).await;
     let (_, r) = app.redeem(&resident, goods, 2).await;
     let cancel = format!("/api/v1/redemptions/{}/cancel", r["id"]);
@@ -665,8 +660,7 @@ async fn staff_verify_a_pickup_code_once_in_their_own_community_only() {
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 100)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
     let goods = app.put_goods(&m.staff, m.community, 10, 10, None).await;
     let (_, r) = app.redeem(&resident, goods, 1).await;
     let (_, cancelled) = app.redeem(&resident, goods, 1).await;
@@ -762,8 +756,7 @@ async fn verifying_an_overdue_code_expires_it_with_its_refund() {
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 100)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
     let goods = app.put_goods(&m.staff, m.community, 30, 5, None).await;
     let (_, r) = app.redeem(&resident, goods, 2).await;
     assert_eq!(
@@ -824,8 +817,7 @@ async fn the_sweeper_expires_overdue_redemptions_once() {
     .await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 100)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
     let goods = app.put_goods(&m.staff, m.community, 10, 10, None).await;
     let (_, first) = app.redeem(&resident, goods, 1).await;
     let created: chrono::DateTime<chrono::Utc> =
@@ -888,8 +880,7 @@ async fn staff_list_their_communitys_redemptions_by_state_and_time_without_codes
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 100)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
     let goods = app.put_goods(&m.staff, m.community, 5, 10, None).await;
     let mut ids = vec![];
     for _ in 0..3 {
@@ -976,8 +967,7 @@ async fn the_background_sweeper_expires_overdue_redemptions_by_itself() {
     let app = TestApp::spawn_with(|s| s.sweep_interval = Duration::from_millis(100)).await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 100)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
     let goods = app.put_goods(&m.staff, m.community, 10, 10, None).await;
     let (_, r) = app.redeem(&resident, goods, 1).await;
     app.advance(WEEK + Duration::from_secs(1));
@@ -1009,8 +999,7 @@ async fn when_every_pickup_code_is_taken_a_redemption_answers_503_and_writes_not
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("unlucky").await;
-    app.give_points(&m.staff, m.community, resident.id, 100)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
     let goods = app.put_goods(&m.staff, m.community, 10, 5, None).await;
     let (u, c) = (resident.id, m.community);
     // Every six-digit code is held by a pending redemption of this community, so each

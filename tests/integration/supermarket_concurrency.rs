@@ -41,7 +41,7 @@ async fn two_hundred_residents_racing_for_ten_items_get_exactly_ten() {
     join_all(
         residents
             .iter()
-            .map(|r| app.give_points(&m.staff, m.community, r.id, 10)),
+            .map(|r| app.give_points(&m.staff, m.community, r, 10)),
     )
     .await;
 
@@ -69,8 +69,7 @@ async fn twenty_concurrent_redemptions_of_one_balance_succeed_once() {
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 100)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
     let goods = app.put_goods(&m.staff, m.community, 100, 50, None).await;
 
     let answers = join_all((0..20).map(|_| app.redeem(&resident, goods, 1))).await;
@@ -96,7 +95,7 @@ async fn concurrent_redemptions_never_pass_the_monthly_limit() {
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 1000)
+    app.give_points(&m.staff, m.community, &resident, 1000)
         .await;
     let goods = app.put_goods(&m.staff, m.community, 10, 50, Some(3)).await;
 
@@ -120,8 +119,7 @@ async fn one_key_sent_fifty_times_at_once_and_fifty_in_sequence_redeems_once() {
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 500)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 500).await;
     let goods = app.put_goods(&m.staff, m.community, 30, 100, None).await;
     let body = json!({ "goods_id": goods, "quantity": 2 });
     let send = || {
@@ -178,7 +176,7 @@ async fn two_staff_verifying_one_code_at_once_fulfil_it_once() {
     app.grant(&m.admin, colleague.id, "community_staff", m.community)
         .await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 1000)
+    app.give_points(&m.staff, m.community, &resident, 1000)
         .await;
     let goods = app.put_goods(&m.staff, m.community, 10, 100, None).await;
     let verify = format!("/api/v1/communities/{}/redemptions/verify", m.community);
@@ -249,7 +247,7 @@ async fn a_cancel_racing_the_sweepers_refunds_once() {
     .await;
     let m = app.market().await;
     let mut resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 1000)
+    app.give_points(&m.staff, m.community, &resident, 1000)
         .await;
     let goods = app.put_goods(&m.staff, m.community, 10, 100, None).await;
     let (mut cancelled, mut expired) = (0, 0);

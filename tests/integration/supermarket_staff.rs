@@ -111,8 +111,7 @@ async fn the_stock_book_shows_every_item_with_pending_and_handed_out_units() {
     let app = spawn().await;
     let m = app.market().await;
     let resident = app.login("resident").await;
-    app.give_points(&m.staff, m.community, resident.id, 100)
-        .await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
     let rice = app.put_goods(&m.staff, m.community, 10, 5, None).await;
     let soap = app.put_goods(&m.staff, m.community, 5, 4, None).await;
     let (_, pending) = app.redeem(&resident, rice, 2).await;

@@ -200,3 +200,58 @@ pub struct Leaderboard {
     /// Top earners, best first.
     pub entries: Vec<LeaderboardEntry>,
 }
+
+/// `GET /streets/{id}/points/adjustments`.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StreetAdjustmentsQuery {
+    /// First day (Asia/Shanghai), e.g. `2026-11-01`.
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day (Asia/Shanghai), included.
+    pub to: Option<chrono::NaiveDate>,
+    /// Only the adjustments made by this staff member.
+    #[validate(range(min = 1, message = "工作人员编号无效"))]
+    pub staff_id: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[validate(range(min = 1, max = 100, message = "每页数量须在 1 到 100 之间"))]
+    pub limit: Option<u64>,
+}
+
+/// One adjustment as the street sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdjustmentRecord {
+    /// Ledger entry id.
+    pub id: i64,
+    /// Community whose staff made it.
+    pub community_id: i64,
+    /// Its name.
+    pub community_name: String,
+    /// Whose points.
+    pub user_id: i64,
+    /// Their masked name, e.g. `张*`.
+    pub user_name: String,
+    /// Signed change.
+    pub delta: i64,
+    /// The user's balance right after.
+    pub balance_after: i64,
+    /// Why.
+    pub reason: String,
+    /// Staff member who made it.
+    pub staff_id: Option<i64>,
+    /// Their name.
+    pub staff_name: Option<String>,
+    /// When.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A page of adjustments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdjustmentRecordPage {
+    /// Adjustments, newest first.
+    pub items: Vec<AdjustmentRecord>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}

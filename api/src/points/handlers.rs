@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{dto::*, leaderboard, service};
+use super::{adjustments, dto::*, leaderboard, service};
 use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
@@ -79,7 +79,8 @@ pub async fn put_points_rules(
         (status = 201, description = "Adjusted (or the replay of the first answer)", body = AdjustmentView),
         (status = 400, description = "`idempotency_key_required` / `idempotency_key_invalid`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`: community or user", body = ErrorBody),
+        (status = 403, description = "`self_review_forbidden`: staff cannot adjust their own points", body = ErrorBody),
+        (status = 404, description = "`not_found`: the community is not the caller's, or the user has no approved residence there (or does not exist)", body = ErrorBody),
         (status = 409, description = "`insufficient_points`, `idempotency_request_in_progress`", body = ErrorBody),
         (status = 422, description = "`validation_failed`, `idempotency_key_reused`", body = ErrorBody)))]
 pub async fn create_points_adjustment(
@@ -90,7 +91,26 @@ pub async fn create_points_adjustment(
     body: ValidatedJson<AdjustmentInput>,
 ) -> ApiResult<HttpResponse> {
     let key = idempotency::key_from(&req)?;
-    service::adjust(&state, &caller, id.into_inner(), key, body.0).await
+    adjustments::adjust(&state, &caller, id.into_inner(), key, body.0).await
+}
+
+/// The points adjustments made in a street's communities (street admins), newest first.
+#[utoipa::path(get, path = "/api/v1/streets/{id}/points/adjustments", tag = "points",
+    params(("id" = i64, Path, description = "Street id"), StreetAdjustmentsQuery),
+    responses(
+        (status = 200, description = "A page of adjustments; residents' names masked", body = AdjustmentRecordPage),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such street, or the caller is not its admin", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody)))]
+pub async fn list_street_points_adjustments(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+    query: ValidatedQuery<StreetAdjustmentsQuery>,
+) -> ApiResult<HttpResponse> {
+    let page =
+        adjustments::list_for_street(state.db.conn(), &caller, id.into_inner(), query.0).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Top earners of a community this month or year, names masked.

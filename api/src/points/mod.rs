@@ -1,5 +1,6 @@
 //! Volunteer points (积分存折): the ledger, earning rules, the passbook and adjustments.
 
+pub mod adjustments;
 pub mod dto;
 pub mod handlers;
 pub mod leaderboard;
@@ -18,6 +19,7 @@ use utoipa::OpenApi;
         handlers::get_points_rules,
         handlers::put_points_rules,
         handlers::create_points_adjustment,
+        handlers::list_street_points_adjustments,
         handlers::get_points_leaderboard
     ),
     components(schemas(
@@ -31,6 +33,8 @@ use utoipa::OpenApi;
         dto::RulesView,
         dto::AdjustmentInput,
         dto::AdjustmentView,
+        dto::AdjustmentRecord,
+        dto::AdjustmentRecordPage,
         dto::Period,
         dto::LeaderboardEntry,
         dto::Leaderboard,
@@ -54,6 +58,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/communities/{id}/points/adjustments",
             web::post().to(handlers::create_points_adjustment),
+        )
+        .route(
+            "/streets/{id}/points/adjustments",
+            web::get().to(handlers::list_street_points_adjustments),
         )
         .route(
             "/communities/{id}/points/leaderboard",

@@ -2,8 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use actix_web::http::StatusCode;
-use entity::{communities, points_entries, points_rules, points_wallets, users};
+use entity::{communities, points_entries, points_rules, points_wallets};
 use sea_orm::{
     sea_query::{Alias, Expr},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -12,14 +11,13 @@ use sea_orm::{
 
 use super::{
     dto::*,
-    ledger::{self, Change, Kind},
+    ledger::{self, Kind},
 };
 use crate::{
     audit::{self, Audit},
     auth::{scope::managed_community, Caller},
     clock::month_start,
     error::{ApiError, ApiResult},
-    idempotency,
     pagination::{Page, PageQuery},
     state::AppState,
 };
@@ -205,68 +203,4 @@ pub async fn put_rules(
     let view = rules_view(&txn, community_id).await?;
     txn.commit().await?;
     Ok(view)
-}
-
-/// A staff correction of a user's points, once per `Idempotency-Key`; audited.
-pub async fn adjust(
-    state: &AppState,
-    caller: &Caller,
-    community_id: i64,
-    key: String,
-    input: AdjustmentInput,
-) -> ApiResult<actix_web::HttpResponse> {
-    if input.delta == 0 {
-        return Err(ApiError::field("delta", "调整数额不能为0"));
-    }
-    let request = idempotency::Idempotent {
-        user_id: caller.id(),
-        scope: "points_adjustment",
-        fingerprint: idempotency::fingerprint(&(community_id, &input)),
-        key,
-    };
-    request
-        .run(state, |claim| async move {
-            let now = state.clock.now();
-            let txn = state.db.begin_write().await?;
-            managed_community(&txn, caller, community_id).await?;
-            users::Entity::find_by_id(input.user_id).one(&txn).await?.ok_or_else(|| ApiError::not_found("user"))?;
-            ledger::lock_wallet(&txn, input.user_id, now).await?;
-            let entry_key = format!("claim:{claim}");
-            let entry = ledger::apply(
-                &txn,
-                now,
-                Change {
-                    user_id: input.user_id,
-                    community_id,
-                    amount: input.delta,
-                    kind: Kind::Adjust,
-                    reason: &input.reason,
-                    source: "adjust",
-                    idempotency_key: &entry_key,
-                    reference: None,
-                    actor_id: Some(caller.id()),
-                },
-            )
-            .await?;
-            audit::record(
-                &txn,
-                now,
-                Audit {
-                    actor_id: caller.id(),
-                    action: "points.adjust",
-                    object_type: "points_entry",
-                    object_id: entry.id,
-                    community_id: Some(community_id),
-                    detail: serde_json::json!({ "user_id": input.user_id, "delta": input.delta, "reason": input.reason }),
-                },
-            )
-            .await?;
-            let balance = entry.balance_after;
-            let entry = entry_views(&txn, vec![entry]).await?.pop().ok_or_else(|| ApiError::internal(anyhow::anyhow!("entry view")))?;
-            let body = serde_json::to_string(&AdjustmentView { entry, balance }).map_err(ApiError::internal)?;
-            idempotency::complete(&txn, claim, StatusCode::CREATED, &body, now).await?;
-            txn.commit().await?;
-            Ok((StatusCode::CREATED, body))
-        })
-        .await
 }

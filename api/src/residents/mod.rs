@@ -3,6 +3,7 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod membership;
 pub mod service;
 
 use actix_web::web;

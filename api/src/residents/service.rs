@@ -352,6 +352,9 @@ async fn reviewable<C: ConnectionTrait>(
         Err(e) if e.code() == "not_found" => return Err(ApiError::not_found("residence")),
         other => other?,
     };
+    if residence.user_id == caller.id() {
+        return Err(ApiError::self_review_forbidden());
+    }
     if residence.status != PENDING {
         return Err(not_pending());
     }

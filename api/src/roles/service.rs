@@ -3,7 +3,7 @@
 use entity::{communities, grids, role_assignments, streets, users};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::dto::{AssignmentPage, AssignmentView, CreateAssignment, ListAssignments};
@@ -186,20 +186,34 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ApiResult<()>
         other => other?,
     }
     if role == Role::PlatformAdmin {
+        // Lock every platform-admin row before counting: two admins revoking each other at
+        // once run one after the other, and the second sees one admin left (PostgreSQL
+        // re-reads locked rows after the wait; SQLite has one writer).
         let admins = role_assignments::Entity::find()
             .filter(role_assignments::Column::Role.eq(Role::PlatformAdmin.as_str()))
-            .count(&txn)
+            .lock_exclusive()
+            .all(&txn)
             .await?;
-        if admins <= 1 {
+        if !admins.iter().any(|a| a.id == id) {
+            return Err(ApiError::not_found("role_assignment"));
+        }
+        if !admins.iter().any(|a| a.user_id == caller.id()) {
+            // Revoked meanwhile by another admin.
+            return Err(ApiError::forbidden());
+        }
+        if admins.len() <= 1 {
             return Err(ApiError::conflict(
                 "last_platform_admin",
                 "不能移除最后一位平台管理员",
             ));
         }
     }
-    role_assignments::Entity::delete_by_id(id)
+    let deleted = role_assignments::Entity::delete_by_id(id)
         .exec(&txn)
         .await?;
+    if deleted.rows_affected == 0 {
+        return Err(ApiError::not_found("role_assignment"));
+    }
     if role == Role::GridWorker {
         grids::Entity::update_many()
             .col_expr(
