@@ -4,6 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
 use base64::Engine;
+use ipnet::IpNet;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -40,15 +41,48 @@ pub struct WechatSettings {
     pub timeout: Duration,
 }
 
-/// Request limits per client.
+/// Request limits, each with its own budget (defaults and why: README, "Rate limits").
 #[derive(Clone, Debug)]
 pub struct RateLimits {
-    /// Login and refresh calls per client per window.
-    pub login: u64,
+    /// WeChat logins per client address per window; sized for many residents behind one
+    /// carrier-NAT address (codes are single-use and checked by WeChat: nothing to guess).
+    pub wechat_login: u64,
+    /// Password logins per client address per window.
+    pub password_login: u64,
+    /// Password logins per username per `username_window`, from any address.
+    pub password_per_username: u64,
+    /// Window of the per-username password limit.
+    pub username_window: Duration,
+    /// Token refreshes per client address per window (not shared with logins).
+    pub refresh: u64,
     /// Writes (POST, PUT, PATCH, DELETE) per client per window.
     pub writes: u64,
     /// Length of a window.
     pub window: Duration,
+}
+
+impl RateLimits {
+    /// The defaults of a server (see README, "Rate limits").
+    pub fn defaults() -> Self {
+        RateLimits {
+            wechat_login: 300,
+            password_login: 20,
+            password_per_username: 10,
+            username_window: Duration::from_secs(15 * 60),
+            refresh: 300,
+            writes: 120,
+            window: Duration::from_secs(60),
+        }
+    }
+
+    /// Sets every budget to `n` (tests and benchmarks that do not test limits).
+    pub fn raise_all(&mut self, n: u64) {
+        self.wechat_login = n;
+        self.password_login = n;
+        self.password_per_username = n;
+        self.refresh = n;
+        self.writes = n;
+    }
 }
 
 /// All settings of one server.
@@ -82,8 +116,11 @@ pub struct Settings {
     pub rate: RateLimits,
     /// Largest accepted JSON body in bytes.
     pub json_limit: usize,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
-    pub trust_forwarded: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed; the client address is the
+    /// right-most entry that is not one of them. Empty: the peer address, header ignored.
+    pub trusted_proxies: Vec<IpNet>,
+    /// How long reading a request body may take in all (slow clients get 408).
+    pub body_read_timeout: Duration,
     /// Largest database pool.
     pub db_max_connections: u32,
     /// HTTP worker threads; zero means one per CPU core.
@@ -158,13 +195,10 @@ impl Settings {
                 timeout: Duration::from_millis(number("LINLI_WECHAT_TIMEOUT_MS", 5000)?),
             },
             data_dir,
-            rate: RateLimits {
-                login: number("LINLI_RATE_LOGIN_PER_MINUTE", 20)?,
-                writes: number("LINLI_RATE_WRITES_PER_MINUTE", 120)?,
-                window: Duration::from_secs(60),
-            },
+            rate: rate_limits(&number)?,
             json_limit: number("LINLI_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
-            trust_forwarded: var("LINLI_TRUST_FORWARDED").as_deref() == Some("true"),
+            trusted_proxies: trusted_proxies(var("LINLI_TRUSTED_PROXIES").as_deref())?,
+            body_read_timeout: Duration::from_secs(number("LINLI_BODY_READ_TIMEOUT_SECS", 15)?),
             db_max_connections: number("LINLI_DB_MAX_CONNECTIONS", 16)? as u32,
             workers: number("LINLI_WORKERS", 0)? as usize,
             redemption_ttl: Duration::from_secs(
@@ -197,13 +231,10 @@ impl Settings {
                 timeout: Duration::from_secs(5),
             },
             data_dir,
-            rate: RateLimits {
-                login: 20,
-                writes: 120,
-                window: Duration::from_secs(60),
-            },
+            rate: RateLimits::defaults(),
             json_limit: 64 * 1024,
-            trust_forwarded: false,
+            trusted_proxies: Vec::new(),
+            body_read_timeout: Duration::from_secs(15),
             db_max_connections: 16,
             workers: 0,
             redemption_ttl: Duration::from_secs(7 * 24 * 3600),
@@ -259,6 +290,12 @@ impl Settings {
         warnings
     }
 
+    /// True when `ip` is one of the trusted reverse proxies.
+    pub fn is_trusted_proxy(&self, ip: std::net::IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.trusted_proxies.iter().any(|net| net.contains(&ip))
+    }
+
     /// HTTP worker threads: `workers`, or one per CPU core when zero.
     pub fn http_workers(&self) -> usize {
         if self.workers > 0 {
@@ -267,6 +304,53 @@ impl Settings {
             std::thread::available_parallelism().map_or(1, usize::from)
         }
     }
+}
+
+/// Reads the rate limits; the old shared login budget and `LINLI_TRUST_FORWARDED` are refused
+/// with a pointer to what replaced them, so an upgrade cannot silently drop a setting.
+fn rate_limits(number: &dyn Fn(&str, u64) -> anyhow::Result<u64>) -> anyhow::Result<RateLimits> {
+    for (old, new) in [
+        ("LINLI_RATE_LOGIN_PER_MINUTE", "LINLI_RATE_WECHAT_LOGIN_PER_MINUTE, LINLI_RATE_PASSWORD_LOGIN_PER_MINUTE and LINLI_RATE_REFRESH_PER_MINUTE"),
+        ("LINLI_TRUST_FORWARDED", "LINLI_TRUSTED_PROXIES (the addresses of your reverse proxies)"),
+    ] {
+        let set = std::env::var(old).is_ok_and(|v| !v.trim().is_empty() && v.trim() != "false");
+        if set {
+            bail!("{old} is no longer read: use {new}");
+        }
+    }
+    let d = RateLimits::defaults();
+    let window_secs = number(
+        "LINLI_RATE_PASSWORD_USERNAME_WINDOW_SECS",
+        d.username_window.as_secs(),
+    )?;
+    Ok(RateLimits {
+        wechat_login: number("LINLI_RATE_WECHAT_LOGIN_PER_MINUTE", d.wechat_login)?,
+        password_login: number("LINLI_RATE_PASSWORD_LOGIN_PER_MINUTE", d.password_login)?,
+        password_per_username: number(
+            "LINLI_RATE_PASSWORD_LOGIN_PER_USERNAME",
+            d.password_per_username,
+        )?,
+        username_window: Duration::from_secs(window_secs.max(1)),
+        refresh: number("LINLI_RATE_REFRESH_PER_MINUTE", d.refresh)?,
+        writes: number("LINLI_RATE_WRITES_PER_MINUTE", d.writes)?,
+        window: d.window,
+    })
+}
+
+/// Parses `LINLI_TRUSTED_PROXIES`: CIDRs or single addresses, separated by commas or spaces.
+pub fn trusted_proxies(raw: Option<&str>) -> anyhow::Result<Vec<IpNet>> {
+    raw.unwrap_or_default()
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map(|net| net.trunc())
+                .with_context(|| {
+                    format!("LINLI_TRUSTED_PROXIES: {part:?} is not an address or CIDR (e.g. 10.0.0.0/8)")
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -351,5 +435,20 @@ mod tests {
         assert!(!printed.contains("Zq8v1N4xP0cR7mT2bY6wK9eH3jL5sD8fG1aU4oI7"));
         assert!(!printed.contains("wechat-secret-value"));
         assert!(printed.contains("wx123"), "the rest is still printed");
+    }
+
+    #[test]
+    fn trusted_proxies_take_cidrs_and_single_addresses() {
+        let nets = trusted_proxies(Some("10.0.0.0/8, 127.0.0.1 ::1")).unwrap();
+        assert_eq!(nets.len(), 3);
+        let mut s = Settings::for_development("sqlite::memory:", PathBuf::from("."));
+        s.trusted_proxies = nets;
+        for trusted in ["10.1.2.3", "127.0.0.1", "::1", "::ffff:127.0.0.1"] {
+            assert!(s.is_trusted_proxy(trusted.parse().unwrap()), "{trusted}");
+        }
+        assert!(!s.is_trusted_proxy("11.0.0.1".parse().unwrap()));
+        assert!(trusted_proxies(Some("10.0.0.0/33")).is_err());
+        assert!(trusted_proxies(Some("proxy.local")).is_err());
+        assert!(trusted_proxies(None).unwrap().is_empty());
     }
 }

@@ -244,6 +244,10 @@ pub fn is_foreign_key_violation(err: &DbErr) -> bool {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
+        if matches!(err, DbErr::RecordNotUpdated | DbErr::RecordNotFound(_)) {
+            // An update found no row: it was deleted meanwhile, so it is gone for the caller.
+            return Self::not_found("record");
+        }
         let busy = match &err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
             DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
@@ -275,5 +279,21 @@ fn is_transient(err: &sea_orm::sqlx::Error) -> bool {
 impl From<anyhow::Error> for ApiError {
     fn from(err: anyhow::Error) -> Self {
         Self::internal(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_racing_a_delete_answers_404_not_500() {
+        let err = ApiError::from(DbErr::RecordNotUpdated);
+        assert_eq!(
+            (err.status(), err.code()),
+            (StatusCode::NOT_FOUND, "not_found")
+        );
+        let err = ApiError::from(DbErr::RecordNotFound("goods".into()));
+        assert_eq!(err.status(), StatusCode::NOT_FOUND);
     }
 }

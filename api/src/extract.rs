@@ -25,6 +25,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
             .app_data::<web::Data<AppState>>()
             .map(|s| s.settings.json_limit)
             .unwrap_or(64 * 1024);
+        let deadline = body_deadline(req);
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -48,15 +49,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
             if declared.is_some_and(|n| n > limit) {
                 return Err(too_large());
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|_| ApiError::bad_request("invalid_body", "请求内容不完整"))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_body(&mut payload, limit, deadline).await?;
             let value: T = parse_json(&body)?;
             validate(&value)?;
             Ok(ValidatedJson(value))
@@ -79,6 +72,41 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedQuery<T>
                 .and_then(|value| validate(&value).map(|_| ValidatedQuery(value)));
         std::future::ready(parsed)
     }
+}
+
+/// How long reading a whole body may take (`LINLI_BODY_READ_TIMEOUT_SECS`).
+pub fn body_deadline(req: &HttpRequest) -> std::time::Duration {
+    req.app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.body_read_timeout)
+        .unwrap_or(std::time::Duration::from_secs(15))
+}
+
+/// Reads a body of at most `limit` bytes within `deadline`: a body that trickles in answers
+/// 408 instead of holding a worker's connection for minutes.
+pub async fn read_body(
+    payload: &mut Payload,
+    limit: usize,
+    deadline: std::time::Duration,
+) -> Result<web::BytesMut, ApiError> {
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|_| ApiError::bad_request("invalid_body", "请求内容不完整"))?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    };
+    tokio::time::timeout(deadline, read).await.map_err(|_| {
+        ApiError::new(
+            actix_web::http::StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "网络较慢，请求内容未能及时送达，请重试",
+        )
+    })?
 }
 
 fn too_large() -> ApiError {

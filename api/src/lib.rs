@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod cli;
+pub mod client_addr;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -24,6 +25,7 @@ pub mod roles;
 pub mod startup;
 pub mod state;
 pub mod supermarket;
+pub mod text;
 pub mod wechat;
 
 pub use startup::Application;

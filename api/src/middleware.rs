@@ -1,6 +1,6 @@
 //! Request middleware: request ids with an access log, and rate limits on logins and writes.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::{
     body::MessageBody,
@@ -12,16 +12,12 @@ use actix_web::{
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
-use crate::{auth::extractor::bearer, error::ApiError, state::AppState};
+use crate::{
+    auth::extractor::bearer, client_addr::client_ip, config::RateLimits, error::ApiError,
+    state::AppState,
+};
 
 const REQUEST_ID: &str = "x-request-id";
-
-/// Paths counted against the login limit.
-const LOGIN_PATHS: &[&str] = &[
-    "/api/v1/auth/wechat-login",
-    "/api/v1/auth/password-login",
-    "/api/v1/auth/refresh",
-];
 
 /// Gives every request an id (kept from the client when sane) and logs one line per request.
 /// Only the path is logged: query strings may hold coordinates.
@@ -59,21 +55,37 @@ pub async fn request_log(
 #[derive(Clone, Copy, Debug)]
 pub struct VerifiedToken(pub crate::auth::jwt::TokenClaims);
 
-/// Limits logins per client address and writes per user (or address when anonymous).
+/// The per-address budget an auth path spends: logins and refreshes each have their own, so
+/// residents sharing one carrier-NAT address do not lock each other out of refreshing.
+fn auth_budget(path: &str, limits: &RateLimits) -> Option<(&'static str, u64)> {
+    match path {
+        "/api/v1/auth/wechat-login" => Some(("wechat", limits.wechat_login)),
+        "/api/v1/auth/password-login" => Some(("password", limits.password_login)),
+        "/api/v1/auth/refresh" => Some(("refresh", limits.refresh)),
+        _ => None,
+    }
+}
+
+/// Limits logins and refreshes per client address, and writes per user (or address when
+/// anonymous).
 pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     if let Some(state) = req.app_data::<web::Data<AppState>>().cloned() {
         let limits = &state.settings.rate;
-        let trust = state.settings.trust_forwarded;
         let path = req.path();
-        if LOGIN_PATHS.contains(&path) {
-            let client = client_key(&req, trust);
-            check(&state, &format!("rl:login:{client}"), limits.login).await?;
-        }
         let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-        if write && path.starts_with("/api/") {
+        if let Some((budget, limit)) = auth_budget(path, limits) {
+            let client = client_key(&req, &state);
+            check(
+                &state,
+                &format!("rl:{budget}:{client}"),
+                limit,
+                limits.window,
+            )
+            .await?;
+        } else if write && path.starts_with("/api/") {
             let verified =
                 bearer(req.request()).and_then(|t| state.jwt.verify(t, state.clock.now()));
             let subject = match verified {
@@ -83,16 +95,37 @@ pub async fn rate_limit(
                     req.extensions_mut().insert(VerifiedToken(claims));
                     format!("u{}", claims.user_id)
                 }
-                None => client_key(&req, trust),
+                None => client_key(&req, &state),
             };
-            check(&state, &format!("rl:write:{subject}"), limits.writes).await?;
+            check(
+                &state,
+                &format!("rl:write:{subject}"),
+                limits.writes,
+                limits.window,
+            )
+            .await?;
         }
     }
     next.call(req).await
 }
 
-async fn check(state: &AppState, key: &str, limit: u64) -> Result<(), ApiError> {
-    let hit = state.cache.hit(key, state.settings.rate.window).await;
+/// Spends one attempt of a username's password budget, from whatever address: guesses spread
+/// over many addresses stop too. The key holds a hash, never the name.
+pub async fn limit_password_username(state: &AppState, username: &str) -> Result<(), ApiError> {
+    let name = username.trim().to_lowercase();
+    let key = format!("rl:password-user:{}", short_hash("user", &name));
+    let limits = &state.settings.rate;
+    check(
+        state,
+        &key,
+        limits.password_per_username,
+        limits.username_window,
+    )
+    .await
+}
+
+async fn check(state: &AppState, key: &str, limit: u64, window: Duration) -> Result<(), ApiError> {
+    let hit = state.cache.hit(key, window).await;
     if hit.count > limit {
         let secs = hit.resets_in.as_millis().div_ceil(1000) as u64;
         return Err(ApiError::too_many_requests(secs));
@@ -100,16 +133,22 @@ async fn check(state: &AppState, key: &str, limit: u64) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// A short hash of the client address: limits need identity, logs and Redis need no IPs.
-fn client_key(req: &ServiceRequest, trust_forwarded: bool) -> String {
-    let ip = if trust_forwarded {
-        req.connection_info()
-            .realip_remote_addr()
-            .map(str::to_owned)
-    } else {
-        req.peer_addr().map(|a| a.ip().to_string())
-    }
+/// A short hash of the client address (see `client_addr`): limits need identity, logs and
+/// Redis need no IPs.
+fn client_key(req: &ServiceRequest, state: &AppState) -> String {
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok());
+    let ip = client_ip(req.peer_addr().map(|a| a.ip()), forwarded, |ip| {
+        state.settings.is_trusted_proxy(ip)
+    })
+    .map(|ip| ip.to_string())
     .unwrap_or_default();
-    let digest = Sha256::digest(format!("linli-rl:{ip}"));
+    short_hash("ip", &ip)
+}
+
+fn short_hash(kind: &str, value: &str) -> String {
+    let digest = Sha256::digest(format!("linli-rl-{kind}:{value}"));
     hex::encode(&digest[..8])
 }

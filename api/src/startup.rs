@@ -113,6 +113,7 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
     db.migrate().await?;
     let cache = match &settings.redis_url {
         Some(url) => Cache::redis(url, &settings.redis_prefix)
+            .await
             .context("LINLI_REDIS_URL is not a valid Redis URL")?,
         None => Cache::memory(),
     };

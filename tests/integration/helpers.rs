@@ -149,8 +149,7 @@ impl TestApp {
             settings.redis_url = Some(redis);
             settings.redis_prefix = format!("linli_test_{}:", uuid::Uuid::new_v4().simple());
         }
-        settings.rate.writes = 100_000;
-        settings.rate.login = 100_000;
+        settings.rate.raise_all(100_000);
         tweak(&mut settings);
         let app = Application::build_with_clock(settings, Arc::new(Clock::default()))
             .await

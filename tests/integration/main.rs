@@ -2,10 +2,12 @@
 //! (SQLite by default; PostgreSQL and Redis when LINLI_TEST_DATABASE_URL and
 //! LINLI_TEST_REDIS_URL are set) and talks HTTP.
 
+mod cache_outage;
 mod errors;
 mod health;
 mod helpers;
 mod identity;
+mod input_hardening;
 mod points;
 mod points_model;
 mod rate_limits;

@@ -1,14 +1,13 @@
-//! Rate limits on logins and writes, with Redis up, with Redis gone, and in-process.
-
-use std::sync::{Arc, Mutex};
+//! Rate limits that fit the place: per address behind trusted proxies, per username for
+//! passwords, separate budgets for logins and refreshes, and per user for writes.
+//! (Limits with Redis failing: cache_outage.rs.)
 
 use reqwest::StatusCode;
-use serde_json::json;
-use tokio::{net::TcpListener, task::JoinHandle};
+use serde_json::{json, Value};
 
-use crate::helpers::{redis_url, TestApp};
+use crate::helpers::TestApp;
 
-async fn login_status(app: &TestApp, name: &str) -> reqwest::Response {
+pub async fn login_status(app: &TestApp, name: &str) -> reqwest::Response {
     app.raw(
         reqwest::Method::POST,
         "/api/v1/auth/wechat-login",
@@ -20,7 +19,7 @@ async fn login_status(app: &TestApp, name: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn logins_are_limited_per_client_with_retry_after() {
-    let app = TestApp::spawn_with(|s| s.rate.login = 3).await;
+    let app = TestApp::spawn_with(|s| s.rate.wechat_login = 3).await;
     for i in 0..3 {
         assert_eq!(
             login_status(&app, &format!("u{i}")).await.status(),
@@ -51,8 +50,8 @@ async fn logins_are_limited_per_client_with_retry_after() {
         .await;
     assert_eq!(
         status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "password logins share the login limit"
+        StatusCode::UNAUTHORIZED,
+        "password logins have their own budget"
     );
 }
 
@@ -81,119 +80,164 @@ async fn writes_are_limited_per_user() {
     assert_eq!(status, StatusCode::OK, "another user has their own budget");
 }
 
-/// A TCP proxy to Redis that the test can cut, as if Redis stopped.
-struct Proxy {
-    port: u16,
-    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+/// A POST as if through a reverse proxy that sent `X-Forwarded-For: forwarded`.
+async fn post_forwarded(
+    app: &TestApp,
+    path: &str,
+    forwarded: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(format!("{}{}", app.address, path))
+        .header("X-Forwarded-For", forwarded)
+        .json(&body)
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
-impl Proxy {
-    async fn start(target: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let tasks: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let inner = tasks.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                let target = target.clone();
-                let handle = tokio::spawn(async move {
-                    if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-                inner.lock().unwrap().push(handle);
-            }
-        });
-        tasks.lock().unwrap().push(accept);
-        Proxy { port, tasks }
-    }
+async fn guess(app: &TestApp, username: &str, forwarded: &str) -> StatusCode {
+    let body = json!({ "username": username, "password": "not-the-password" });
+    post_forwarded(app, "/api/v1/auth/password-login", forwarded, body)
+        .await
+        .0
+}
 
-    fn stop(&self) {
-        for task in self.tasks.lock().unwrap().drain(..) {
-            task.abort();
-        }
-    }
+/// The test's server sees every request from 127.0.0.1: that is the trusted proxy.
+fn behind_a_proxy(s: &mut api::config::Settings) {
+    s.trusted_proxies = api::config::trusted_proxies(Some("127.0.0.1/32")).unwrap();
 }
 
 #[tokio::test]
-async fn limits_are_kept_in_redis_and_fall_back_in_process_when_redis_stops() {
-    let Some(redis) = redis_url() else {
-        eprintln!("LINLI_TEST_REDIS_URL is not set: this test runs in the PostgreSQL + Redis pass of .ci/run");
-        return;
-    };
-    let target = url::Url::parse(&redis).unwrap();
-    let proxy = Proxy::start(format!(
-        "{}:{}",
-        target.host_str().unwrap(),
-        target.port().unwrap_or(6379)
-    ))
-    .await;
-    let proxied = format!("redis://127.0.0.1:{}{}", proxy.port, target.path());
-    let prefix = format!("linli_rl_{}:", uuid::Uuid::new_v4().simple());
-    let (p, u) = (prefix.clone(), proxied.clone());
-    let app = TestApp::spawn_with(move |s| {
-        s.rate.login = 3;
-        s.redis_url = Some(u);
-        s.redis_prefix = p;
+async fn password_guesses_with_rotating_left_most_forwarded_addresses_are_limited() {
+    let app = TestApp::spawn_with(|s| {
+        behind_a_proxy(s);
+        s.rate.password_login = 20;
     })
     .await;
-
-    for i in 0..2 {
-        assert_eq!(
-            login_status(&app, &format!("r{i}")).await.status(),
-            StatusCode::OK
-        );
-    }
-    let client = redis::Client::open(redis.as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}rl:login:*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(keys.len(), 1, "the login counter lives in Redis");
-    let count: u64 = redis::cmd("GET")
-        .arg(&keys[0])
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(count, 2);
-
-    proxy.stop();
     let mut statuses = vec![];
-    for i in 0..5 {
-        statuses.push(login_status(&app, &format!("down{i}")).await.status());
+    for i in 0..60 {
+        // The client writes the left-most entry; the proxy appends the address it saw.
+        let forwarded = format!("10.{}.{}.1, 203.0.113.7", i / 200, i % 200);
+        statuses.push(guess(&app, &format!("name{i}"), &forwarded).await);
     }
     assert!(
-        statuses
+        statuses[..20]
             .iter()
-            .all(|s| *s == StatusCode::OK || *s == StatusCode::TOO_MANY_REQUESTS),
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[20..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
         "{statuses:?}"
     );
     assert_eq!(
-        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
-        3,
-        "the in-process limiter took over: {statuses:?}"
-    );
-    assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS);
-    let (status, ready) = app.get("/readyz", None).await;
-    assert_eq!(
-        (status, ready["status"].as_str()),
-        (StatusCode::OK, Some("degraded"))
+        guess(&app, "someone", "203.0.113.8").await,
+        StatusCode::UNAUTHORIZED,
+        "another client behind the proxy has its own budget"
     );
 }
 
 #[tokio::test]
-async fn a_server_whose_redis_never_answers_still_serves_and_limits() {
+async fn forwarded_addresses_from_an_untrusted_peer_are_ignored() {
     let app = TestApp::spawn_with(|s| {
-        s.redis_url = Some("redis://127.0.0.1:1".into());
-        s.rate.login = 2;
+        s.trusted_proxies = api::config::trusted_proxies(Some("10.0.0.0/8")).unwrap();
+        s.rate.password_login = 3;
     })
     .await;
-    assert_eq!(login_status(&app, "a").await.status(), StatusCode::OK);
-    assert_eq!(login_status(&app, "b").await.status(), StatusCode::OK);
+    let mut statuses = vec![];
+    for i in 0..5 {
+        statuses.push(guess(&app, &format!("name{i}"), &format!("198.51.100.{i}")).await);
+    }
     assert_eq!(
-        login_status(&app, "c").await.status(),
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ],
+        "the peer 127.0.0.1 is not a trusted proxy: its X-Forwarded-For counts for nothing"
+    );
+}
+
+#[tokio::test]
+async fn password_guesses_for_one_username_from_many_addresses_are_limited() {
+    let app = TestApp::spawn_with(|s| {
+        behind_a_proxy(s);
+        s.rate.password_per_username = 5;
+    })
+    .await;
+    let mut statuses = vec![];
+    for i in 0..8 {
+        let name = if i % 2 == 0 { "chief" } else { " Chief " };
+        statuses.push(guess(&app, name, &format!("198.51.100.{i}")).await);
+    }
+    assert!(
+        statuses[..5].iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[5..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        guess(&app, "deputy", "198.51.100.99").await,
+        StatusCode::UNAUTHORIZED,
+        "another username has its own budget"
+    );
+}
+
+async fn refresh(app: &TestApp, token: &str, forwarded: &str) -> (StatusCode, Value) {
+    let body = json!({ "refresh_token": token });
+    post_forwarded(app, "/api/v1/auth/refresh", forwarded, body).await
+}
+
+async fn wechat_login(app: &TestApp, name: &str, forwarded: &str) -> (StatusCode, Value) {
+    let body = json!({ "code": format!("mock:{name}") });
+    post_forwarded(app, "/api/v1/auth/wechat-login", forwarded, body).await
+}
+
+#[tokio::test]
+async fn refresh_and_wechat_login_do_not_share_a_budget() {
+    let app = TestApp::spawn_with(|s| {
+        behind_a_proxy(s);
+        s.rate.wechat_login = 2;
+        s.rate.refresh = 2;
+    })
+    .await;
+    // One carrier-NAT address: its login budget runs out, refreshing still works.
+    let nat = "198.51.100.10";
+    let (_, first) = wechat_login(&app, "nat1", nat).await;
+    assert_eq!(wechat_login(&app, "nat2", nat).await.0, StatusCode::OK);
+    assert_eq!(
+        wechat_login(&app, "nat3", nat).await.0,
         StatusCode::TOO_MANY_REQUESTS
     );
+    let token = first["refresh_token"].as_str().unwrap();
+    let (status, refreshed) = refresh(&app, token, nat).await;
+    assert_eq!(status, StatusCode::OK, "{refreshed}");
+
+    // Another address: its refresh budget runs out, logging in still works.
+    let other = "198.51.100.11";
+    let (_, user) = wechat_login(&app, "other", other).await;
+    let mut token = user["refresh_token"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let (status, body) = refresh(&app, &token, other).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        token = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(
+        refresh(&app, &token, other).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(wechat_login(&app, "other2", other).await.0, StatusCode::OK);
 }

@@ -34,11 +34,11 @@ impl Cache {
         }
     }
 
-    /// A Redis cache with an in-process fallback.
-    pub fn redis(url: &str, prefix: &str) -> anyhow::Result<Self> {
+    /// A Redis cache with an in-process fallback; waits at most about a second for Redis.
+    pub async fn redis(url: &str, prefix: &str) -> anyhow::Result<Self> {
         Ok(Cache {
             memory: MemoryStore::default(),
-            redis: Some(RedisStore::new(url, prefix)?),
+            redis: Some(RedisStore::connect(url, prefix).await?),
         })
     }
 

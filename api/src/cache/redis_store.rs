@@ -1,23 +1,28 @@
-//! The Redis store: every call answers `None` when Redis fails, so the caller
-//! falls back to the in-process store; after a failure Redis rests for a moment.
+//! The Redis store: every call answers `None` when Redis fails, so the caller falls back to
+//! the in-process store.
+//!
+//! A circuit breaker keeps an outage from stalling requests: while Redis is down no request
+//! touches the network (every call answers `None` at once), and one background task, never
+//! more, reconnects with growing pauses. Readiness checks only look at the breaker.
 
 use std::{
     future::Future,
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Mutex,
-    },
-    time::{Duration, Instant},
+    sync::{Arc, Mutex, Weak},
+    time::Duration,
 };
 
-use redis::{aio::ConnectionManager, AsyncCommands, Script};
+use rand::Rng;
+use redis::{aio::MultiplexedConnection, AsyncCommands, AsyncConnectionConfig, Script};
 
 use super::WindowCount;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 const SENTINEL: &str = "~";
-const REST_AFTER_FAILURE: Duration = Duration::from_secs(2);
+/// The pause before the first reconnect; it doubles after each failed attempt.
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+/// The longest pause between reconnects.
+const MAX_RETRY: Duration = Duration::from_secs(10);
 
 /// Increments a counter, starting its window on the first hit; answers the count and time left.
 const HIT_SCRIPT: &str = r"
@@ -28,25 +33,115 @@ if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1])
 return {count, ttl}
 ";
 
-/// A Redis connection with a circuit breaker.
+/// A Redis connection behind a circuit breaker.
 pub struct RedisStore {
-    client: redis::Client,
+    shared: Arc<Shared>,
     prefix: String,
-    conn: Mutex<Option<ConnectionManager>>,
-    resting_until: Mutex<Option<Instant>>,
-    down: AtomicBool,
     hit_script: Script,
 }
 
+struct Shared {
+    client: redis::Client,
+    breaker: Mutex<Breaker>,
+}
+
+/// Closed when `conn` is set; open otherwise, with at most one reconnect task running.
+#[derive(Default)]
+struct Breaker {
+    conn: Option<(u64, MultiplexedConnection)>,
+    generation: u64,
+    reconnecting: bool,
+}
+
+impl Shared {
+    fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
+        // Every update leaves the breaker consistent, so a poisoned lock is still usable.
+        self.breaker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The live connection, if the breaker is closed.
+    fn current(&self) -> Option<(u64, MultiplexedConnection)> {
+        self.breaker().conn.clone()
+    }
+
+    /// Opens the breaker after a failure on connection `generation` (a late failure of an
+    /// older connection leaves a newer one alone) and makes sure a reconnect task runs.
+    fn failed(self: &Arc<Self>, generation: u64, what: &str) {
+        let mut breaker = self.breaker();
+        if breaker.conn.as_ref().is_some_and(|(g, _)| *g == generation) {
+            breaker.conn = None;
+            tracing::warn!(
+                cause = what,
+                "redis unavailable: using the in-process cache until it returns"
+            );
+        }
+        if breaker.conn.is_none() && !breaker.reconnecting {
+            breaker.reconnecting = true;
+            tokio::spawn(reconnect(Arc::downgrade(self)));
+        }
+    }
+
+    async fn connect(&self) -> Option<MultiplexedConnection> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_response_timeout(CALL_TIMEOUT);
+        let attempt = async {
+            let mut conn = self
+                .client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
+            redis::cmd("PING").query_async::<String>(&mut conn).await?;
+            redis::RedisResult::Ok(conn)
+        };
+        tokio::time::timeout(CONNECT_TIMEOUT * 2, attempt)
+            .await
+            .ok()?
+            .ok()
+    }
+
+    /// Closes the breaker with a new connection.
+    fn connected(&self, conn: MultiplexedConnection) {
+        let mut breaker = self.breaker();
+        breaker.generation += 1;
+        breaker.conn = Some((breaker.generation, conn));
+        breaker.reconnecting = false;
+    }
+}
+
+/// The one reconnect task: waits, tries once, and doubles the wait until Redis answers.
+/// It holds the store only while trying, so a dropped store ends it.
+async fn reconnect(shared: Weak<Shared>) {
+    let mut pause = FIRST_RETRY;
+    loop {
+        let jitter = rand::thread_rng().gen_range(0..=pause.as_millis() as u64 / 4);
+        tokio::time::sleep(pause + Duration::from_millis(jitter)).await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        if let Some(conn) = shared.connect().await {
+            shared.connected(conn);
+            tracing::info!("redis is back");
+            return;
+        }
+        pause = (pause * 2).min(MAX_RETRY);
+    }
+}
+
 impl RedisStore {
-    /// Prepares a store; nothing connects until the first call.
-    pub fn new(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        Ok(RedisStore {
+    /// Connects once (briefly); when Redis does not answer, the store starts open and
+    /// reconnects in the background.
+    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let shared = Arc::new(Shared {
             client: redis::Client::open(url)?,
+            breaker: Mutex::default(),
+        });
+        match shared.connect().await {
+            Some(conn) => shared.connected(conn),
+            None => shared.failed(0, "connect"),
+        }
+        Ok(RedisStore {
+            shared,
             prefix: prefix.to_owned(),
-            conn: Mutex::new(None),
-            resting_until: Mutex::new(None),
-            down: AtomicBool::new(false),
             hit_script: Script::new(HIT_SCRIPT),
         })
     }
@@ -55,65 +150,22 @@ impl RedisStore {
         format!("{}{key}", self.prefix)
     }
 
-    fn resting(&self) -> bool {
-        let until = *self.resting_until.lock().unwrap_or_else(|p| p.into_inner());
-        until.is_some_and(|t| Instant::now() < t)
-    }
-
-    fn failed(&self, what: &str) {
-        *self.resting_until.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(Instant::now() + REST_AFTER_FAILURE);
-        if !self.down.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                cause = what,
-                "redis unavailable: using the in-process cache until it returns"
-            );
-        }
-    }
-
-    fn succeeded(&self) {
-        if self.down.swap(false, Ordering::Relaxed) {
-            tracing::info!("redis is back");
-        }
-    }
-
-    async fn connection(&self) -> Option<ConnectionManager> {
-        if self.resting() {
-            return None;
-        }
-        if let Some(conn) = self.conn.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-            return Some(conn);
-        }
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(CONNECT_TIMEOUT)
-            .set_response_timeout(CALL_TIMEOUT)
-            .set_number_of_retries(1);
-        let connect = ConnectionManager::new_with_config(self.client.clone(), config);
-        match tokio::time::timeout(CONNECT_TIMEOUT * 2, connect).await {
-            Ok(Ok(conn)) => {
-                *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
-                Some(conn)
-            }
-            Ok(Err(_)) | Err(_) => {
-                self.failed("connect");
-                None
-            }
-        }
-    }
-
+    /// Runs one call on the live connection; `None` at once while the breaker is open.
     async fn call<T, F, Fut>(&self, f: F) -> Option<T>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(MultiplexedConnection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
-        let conn = self.connection().await?;
+        let (generation, conn) = self.shared.current()?;
         match tokio::time::timeout(CALL_TIMEOUT, f(conn)).await {
-            Ok(Ok(value)) => {
-                self.succeeded();
-                Some(value)
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(e)) if !(e.is_io_error() || e.is_connection_dropped() || e.is_timeout()) => {
+                // Redis answered (e.g. a script error): the connection is fine.
+                tracing::warn!(error = %e, "redis call failed");
+                None
             }
             Ok(Err(_)) | Err(_) => {
-                self.failed("call");
+                self.shared.failed(generation, "call");
                 None
             }
         }
@@ -216,9 +268,12 @@ impl RedisStore {
             .await;
     }
 
-    /// Checks that Redis answers now, ignoring the rest period.
+    /// Checks that Redis answers; while the breaker is open it answers at once, without
+    /// touching the network or the reconnect schedule.
     pub async fn ping(&self) -> Result<(), String> {
-        *self.resting_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        if self.shared.current().is_none() {
+            return Err("redis unreachable (reconnecting in the background)".into());
+        }
         match self
             .call(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
             .await

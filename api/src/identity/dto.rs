@@ -20,7 +20,10 @@ pub struct WechatLogin {
 #[serde(deny_unknown_fields)]
 pub struct PasswordLogin {
     /// Console login name.
-    #[validate(length(min = 1, max = 64, message = "用户名不能为空且不超过64个字符"))]
+    #[validate(
+        length(min = 1, max = 64, message = "用户名不能为空且不超过64个字符"),
+        custom(function = "crate::text::line")
+    )]
     pub username: String,
     /// Password.
     #[validate(length(min = 1, max = 128, message = "密码不能为空且不超过128个字符"))]
@@ -40,13 +43,17 @@ pub struct RefreshRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMe {
-    /// New display name.
-    #[validate(length(min = 1, max = 32, message = "昵称须为1到32个字符"))]
+    /// New display name: one line with a visible character, no `<` or `>`.
+    #[validate(
+        length(min = 1, max = 32, message = "昵称须为1到32个字符"),
+        custom(function = "crate::text::nickname")
+    )]
     pub nickname: Option<String>,
     /// New avatar URL (https).
     #[validate(
         url(message = "头像地址须为有效的网址"),
-        length(max = 512, message = "头像地址过长")
+        length(max = 512, message = "头像地址过长"),
+        custom(function = "crate::text::line")
     )]
     pub avatar_url: Option<String>,
 }

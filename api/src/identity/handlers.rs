@@ -34,12 +34,13 @@ pub async fn wechat_login(
         (status = 401, description = "`invalid_credentials`", body = ErrorBody),
         (status = 403, description = "`account_disabled`", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody),
-        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody)))]
+        (status = 429, description = "`rate_limited` (too many attempts from this address or for this username), with Retry-After", body = ErrorBody)))]
 pub async fn password_login(
     state: web::Data<AppState>,
     body: ValidatedJson<PasswordLogin>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
+    crate::middleware::limit_password_username(&state, &body.username).await?;
     Ok(HttpResponse::Ok()
         .json(login::password_login(&state, &body.username, &body.password).await?))
 }

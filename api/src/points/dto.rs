@@ -143,7 +143,10 @@ pub struct AdjustmentInput {
     #[validate(range(min = -100000, max = 100000, message = "调整数额须在 -100000 到 100000 之间"))]
     pub delta: i64,
     /// Why (kept in the ledger and the audit log).
-    #[validate(length(min = 1, max = 200, message = "调整原因须为1到200个字符"))]
+    #[validate(
+        length(min = 1, max = 200, message = "调整原因须为1到200个字符"),
+        custom(function = "crate::text::name")
+    )]
     pub reason: String,
 }
 

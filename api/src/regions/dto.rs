@@ -67,7 +67,10 @@ fn valid_boundary(value: &Value) -> Result<(), ValidationError> {
 pub struct CreateDistrict {
     /// Name, 1 to 64 characters after trimming; unique.
     #[serde(deserialize_with = "trimmed")]
-    #[validate(length(min = 1, max = 64, message = "名称须为 1 到 64 个字"))]
+    #[validate(
+        length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
+        custom(function = "crate::text::name")
+    )]
     pub name: String,
 }
 
@@ -77,7 +80,10 @@ pub struct CreateDistrict {
 pub struct UpdateDistrict {
     /// New name, 1 to 64 characters after trimming; unique.
     #[serde(deserialize_with = "trimmed")]
-    #[validate(length(min = 1, max = 64, message = "名称须为 1 到 64 个字"))]
+    #[validate(
+        length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
+        custom(function = "crate::text::name")
+    )]
     pub name: String,
 }
 
@@ -89,7 +95,10 @@ pub struct CreateStreet {
     pub district_id: i64,
     /// Name, 1 to 64 characters after trimming; unique in the district.
     #[serde(deserialize_with = "trimmed")]
-    #[validate(length(min = 1, max = 64, message = "名称须为 1 到 64 个字"))]
+    #[validate(
+        length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
+        custom(function = "crate::text::name")
+    )]
     pub name: String,
 }
 
@@ -99,7 +108,10 @@ pub struct CreateStreet {
 pub struct UpdateStreet {
     /// New name, 1 to 64 characters after trimming; unique in the district.
     #[serde(deserialize_with = "trimmed")]
-    #[validate(length(min = 1, max = 64, message = "名称须为 1 到 64 个字"))]
+    #[validate(
+        length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
+        custom(function = "crate::text::name")
+    )]
     pub name: String,
 }
 
@@ -111,7 +123,10 @@ pub struct CreateCommunity {
     pub street_id: i64,
     /// Name, 1 to 64 characters after trimming; unique in the street.
     #[serde(deserialize_with = "trimmed")]
-    #[validate(length(min = 1, max = 64, message = "名称须为 1 到 64 个字"))]
+    #[validate(
+        length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
+        custom(function = "crate::text::name")
+    )]
     pub name: String,
     /// Latitude of the centre, -90 to 90.
     #[validate(custom(function = "valid_latitude"))]
@@ -134,7 +149,10 @@ pub struct CreateCommunity {
 pub struct UpdateCommunity {
     /// New name, 1 to 64 characters after trimming; unique in the street.
     #[serde(default, deserialize_with = "trimmed_opt")]
-    #[validate(length(min = 1, max = 64, message = "名称须为 1 到 64 个字"))]
+    #[validate(
+        length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
+        custom(function = "crate::text::name")
+    )]
     pub name: Option<String>,
     /// Latitude of the centre, -90 to 90.
     #[validate(custom(function = "valid_latitude"))]
@@ -158,7 +176,10 @@ pub struct UpdateCommunity {
 pub struct CreateGrid {
     /// Name, 1 to 64 characters after trimming; unique in the community.
     #[serde(deserialize_with = "trimmed")]
-    #[validate(length(min = 1, max = 64, message = "名称须为 1 到 64 个字"))]
+    #[validate(
+        length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
+        custom(function = "crate::text::name")
+    )]
     pub name: String,
     /// Boundary: a GeoJSON Polygon or MultiPolygon with `[lng, lat]` positions.
     #[schema(value_type = Object)]
@@ -174,7 +195,10 @@ pub struct CreateGrid {
 pub struct UpdateGrid {
     /// New name, 1 to 64 characters after trimming; unique in the community.
     #[serde(default, deserialize_with = "trimmed_opt")]
-    #[validate(length(min = 1, max = 64, message = "名称须为 1 到 64 个字"))]
+    #[validate(
+        length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
+        custom(function = "crate::text::name")
+    )]
     pub name: Option<String>,
     /// New boundary (GeoJSON Polygon or MultiPolygon); cannot be `null`.
     #[serde(default, deserialize_with = "present")]

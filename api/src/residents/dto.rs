@@ -306,9 +306,7 @@ fn field_error(code: &'static str, message: &'static str) -> ValidationError {
 }
 
 fn valid_address_part(value: &str) -> Result<(), ValidationError> {
-    if value.chars().any(char::is_control) {
-        return Err(field_error("chars", "不能包含控制字符"));
-    }
+    crate::text::name(value)?;
     let normalized = normalize_address_part(value);
     match normalized.chars().count() {
         0 => Err(field_error("length", "不能为空")),
@@ -318,8 +316,9 @@ fn valid_address_part(value: &str) -> Result<(), ValidationError> {
 }
 
 fn valid_reason(value: &str) -> Result<(), ValidationError> {
+    crate::text::multi_line(value)?;
     match value.trim().chars().count() {
-        0 => Err(field_error("length", "请填写驳回原因")),
+        _ if crate::text::visible(value).is_err() => Err(field_error("length", "请填写驳回原因")),
         n if n > REASON_MAX => Err(field_error("length", "驳回原因不能超过 200 个字")),
         _ => Ok(()),
     }

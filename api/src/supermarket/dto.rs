@@ -52,23 +52,33 @@ fn https_url(url: &str) -> Result<(), ValidationError> {
 pub struct CreateGoods {
     /// Name, 1 to 64 characters after trimming.
     #[serde(deserialize_with = "trimmed")]
-    #[validate(length(min = 1, max = 64, message = "商品名称须为1到64个字"))]
+    #[validate(
+        length(min = 1, max = 64, message = "商品名称须为1到64个字"),
+        custom(function = "crate::text::name")
+    )]
     pub name: String,
     /// Description, at most 2000 characters.
     #[serde(deserialize_with = "trimmed")]
-    #[validate(length(max = 2000, message = "商品介绍不能超过2000个字"))]
+    #[validate(
+        length(max = 2000, message = "商品介绍不能超过2000个字"),
+        custom(function = "crate::text::multi_line")
+    )]
     pub description: String,
     /// Picture (an `https://` address).
     #[serde(default, deserialize_with = "trimmed_opt")]
     #[validate(
         url(message = "图片地址不是有效的网址"),
         length(max = 512, message = "图片地址不能超过512个字符"),
-        custom(function = "https_url")
+        custom(function = "https_url"),
+        custom(function = "crate::text::line")
     )]
     pub image_url: Option<String>,
     /// Category, e.g. 日用品.
     #[serde(default, deserialize_with = "trimmed_opt")]
-    #[validate(length(min = 1, max = 32, message = "分类须为1到32个字"))]
+    #[validate(
+        length(min = 1, max = 32, message = "分类须为1到32个字"),
+        custom(function = "crate::text::name")
+    )]
     pub category: Option<String>,
     /// Price in points per unit.
     #[validate(range(min = 1, max = 1000000, message = "积分价格须在 1 到 1000000 之间"))]
@@ -91,7 +101,10 @@ pub struct UpdateGoods {
         deserialize_with = "trimmed_opt",
         skip_serializing_if = "Option::is_none"
     )]
-    #[validate(length(min = 1, max = 64, message = "商品名称须为1到64个字"))]
+    #[validate(
+        length(min = 1, max = 64, message = "商品名称须为1到64个字"),
+        custom(function = "crate::text::name")
+    )]
     pub name: Option<String>,
     /// New description, at most 2000 characters.
     #[serde(
@@ -99,7 +112,10 @@ pub struct UpdateGoods {
         deserialize_with = "trimmed_opt",
         skip_serializing_if = "Option::is_none"
     )]
-    #[validate(length(max = 2000, message = "商品介绍不能超过2000个字"))]
+    #[validate(
+        length(max = 2000, message = "商品介绍不能超过2000个字"),
+        custom(function = "crate::text::multi_line")
+    )]
     pub description: Option<String>,
     /// New picture; `null` removes it.
     #[serde(
@@ -111,7 +127,8 @@ pub struct UpdateGoods {
     #[validate(
         url(message = "图片地址不是有效的网址"),
         length(max = 512, message = "图片地址不能超过512个字符"),
-        custom(function = "https_url")
+        custom(function = "https_url"),
+        custom(function = "crate::text::line")
     )]
     pub image_url: Option<Option<String>>,
     /// New category; `null` removes it.
@@ -121,7 +138,10 @@ pub struct UpdateGoods {
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<String>, nullable = true)]
-    #[validate(length(min = 1, max = 32, message = "分类须为1到32个字"))]
+    #[validate(
+        length(min = 1, max = 32, message = "分类须为1到32个字"),
+        custom(function = "crate::text::name")
+    )]
     pub category: Option<Option<String>>,
     /// New price; pending redemptions keep the points they paid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,7 +170,10 @@ pub struct RestockInput {
     pub quantity: i64,
     /// Note, e.g. the donor or the batch (at most 200 characters).
     #[serde(deserialize_with = "trimmed")]
-    #[validate(length(max = 200, message = "备注不能超过200个字"))]
+    #[validate(
+        length(max = 200, message = "备注不能超过200个字"),
+        custom(function = "crate::text::multi_line")
+    )]
     pub note: String,
 }
 
