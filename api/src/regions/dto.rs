@@ -55,8 +55,9 @@ fn valid_longitude(lng: f64) -> Result<(), ValidationError> {
     }
 }
 
+/// The shape of a boundary; its validity (`Boundary::check`, costly) is the service's.
 fn valid_boundary(value: &Value) -> Result<(), ValidationError> {
-    Boundary::from_geojson(value)
+    Boundary::read(value)
         .map(|_| ())
         .map_err(|e| failure("geojson", e.0))
 }
