@@ -123,7 +123,8 @@ pub struct CreateCommunity {
     /// Check-in radius in metres, 10 to 5000.
     #[validate(range(min = 10, max = 5000, message = "签到半径须在 10 到 5000 米之间"))]
     pub checkin_radius_m: i32,
-    /// Optional boundary: a GeoJSON Polygon or MultiPolygon with `[lng, lat]` positions.
+    /// Optional boundary: a valid GeoJSON Polygon or MultiPolygon with `[lng, lat]` positions
+    /// (rings closed and not crossing themselves, holes inside their shell, parts apart).
     #[schema(value_type = Option<Object>)]
     #[validate(custom(function = "valid_boundary"))]
     pub boundary: Option<Value>,
@@ -146,7 +147,7 @@ pub struct UpdateCommunity {
     /// Check-in radius in metres, 10 to 5000.
     #[validate(range(min = 10, max = 5000, message = "签到半径须在 10 到 5000 米之间"))]
     pub checkin_radius_m: Option<i32>,
-    /// New boundary (GeoJSON Polygon or MultiPolygon); `null` removes it.
+    /// New boundary (a valid GeoJSON Polygon or MultiPolygon); `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Object>, nullable = true)]
     #[validate(custom(function = "valid_boundary"))]
@@ -161,7 +162,8 @@ pub struct CreateGrid {
     #[serde(deserialize_with = "trimmed")]
     #[validate(length(min = 1, max = 64, message = "名称须为 1 到 64 个字"))]
     pub name: String,
-    /// Boundary: a GeoJSON Polygon or MultiPolygon with `[lng, lat]` positions.
+    /// Boundary: a valid GeoJSON Polygon or MultiPolygon with `[lng, lat]` positions (rings
+    /// closed and not crossing themselves, holes inside their shell, parts apart).
     #[schema(value_type = Object)]
     #[validate(custom(function = "valid_boundary"))]
     pub boundary: Value,
@@ -177,7 +179,7 @@ pub struct UpdateGrid {
     #[serde(default, deserialize_with = "trimmed_opt")]
     #[validate(length(min = 1, max = 64, message = "名称须为 1 到 64 个字"))]
     pub name: Option<String>,
-    /// New boundary (GeoJSON Polygon or MultiPolygon); cannot be `null`.
+    /// New boundary (a valid GeoJSON Polygon or MultiPolygon); cannot be `null`.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Object, required = false)]
     #[validate(custom(function = "valid_boundary"))]
