@@ -55,8 +55,9 @@ fn valid_longitude(lng: f64) -> Result<(), ValidationError> {
     }
 }
 
+/// The shape of a boundary; its validity (`Boundary::check`, costly) is the service's.
 fn valid_boundary(value: &Value) -> Result<(), ValidationError> {
-    Boundary::from_geojson(value)
+    Boundary::read(value)
         .map(|_| ())
         .map_err(|e| failure("geojson", e.0))
 }
@@ -137,7 +138,8 @@ pub struct CreateCommunity {
     /// Check-in radius in metres, 10 to 5000.
     #[validate(range(min = 10, max = 5000, message = "签到半径须在 10 到 5000 米之间"))]
     pub checkin_radius_m: i32,
-    /// Optional boundary: a GeoJSON Polygon or MultiPolygon with `[lng, lat]` positions.
+    /// Optional boundary: a valid GeoJSON Polygon or MultiPolygon with `[lng, lat]` positions
+    /// (rings closed and not crossing themselves, holes inside their shell, parts apart).
     #[schema(value_type = Option<Object>)]
     #[validate(custom(function = "valid_boundary"))]
     pub boundary: Option<Value>,
@@ -163,7 +165,7 @@ pub struct UpdateCommunity {
     /// Check-in radius in metres, 10 to 5000.
     #[validate(range(min = 10, max = 5000, message = "签到半径须在 10 到 5000 米之间"))]
     pub checkin_radius_m: Option<i32>,
-    /// New boundary (GeoJSON Polygon or MultiPolygon); `null` removes it.
+    /// New boundary (a valid GeoJSON Polygon or MultiPolygon); `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Object>, nullable = true)]
     #[validate(custom(function = "valid_boundary"))]
@@ -181,7 +183,8 @@ pub struct CreateGrid {
         custom(function = "crate::text::name")
     )]
     pub name: String,
-    /// Boundary: a GeoJSON Polygon or MultiPolygon with `[lng, lat]` positions.
+    /// Boundary: a valid GeoJSON Polygon or MultiPolygon with `[lng, lat]` positions (rings
+    /// closed and not crossing themselves, holes inside their shell, parts apart).
     #[schema(value_type = Object)]
     #[validate(custom(function = "valid_boundary"))]
     pub boundary: Value,
@@ -200,7 +203,7 @@ pub struct UpdateGrid {
         custom(function = "crate::text::name")
     )]
     pub name: Option<String>,
-    /// New boundary (GeoJSON Polygon or MultiPolygon); cannot be `null`.
+    /// New boundary (a valid GeoJSON Polygon or MultiPolygon); cannot be `null`.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Object, required = false)]
     #[validate(custom(function = "valid_boundary"))]

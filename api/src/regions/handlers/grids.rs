@@ -33,7 +33,8 @@ pub async fn list_grids(
     Ok(HttpResponse::Ok().json(grids))
 }
 
-/// The grid of a community whose boundary holds a point (public).
+/// The grid of a community whose boundary holds a point (public); a point on a border belongs
+/// to the grid, the lowest id where grids meet.
 #[utoipa::path(
     get,
     path = "/api/v1/communities/{id}/grids/locate",

@@ -211,11 +211,10 @@ pub async fn create_community(
     input: CreateCommunity,
 ) -> ApiResult<CommunityView> {
     require_platform_admin(caller)?;
-    let boundary = input
-        .boundary
-        .as_ref()
-        .map(|v| parse_boundary(v).map(|b| b.to_text()))
-        .transpose()?;
+    let boundary = match &input.boundary {
+        Some(value) => Some(parse_boundary(value).await?.to_text()),
+        None => None,
+    };
     let txn = db.begin_write().await?;
     streets::Entity::find_by_id(input.street_id)
         .one(&*txn)
@@ -252,7 +251,7 @@ pub async fn update_community(
     input: UpdateCommunity,
 ) -> ApiResult<CommunityView> {
     let boundary = match &input.boundary {
-        Some(Some(value)) => Some(Some(parse_boundary(value)?.to_text())),
+        Some(Some(value)) => Some(Some(parse_boundary(value).await?.to_text())),
         Some(None) => Some(None),
         None => None,
     };

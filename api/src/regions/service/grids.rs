@@ -137,7 +137,7 @@ pub async fn create_grid(
     community_id: i64,
     input: CreateGrid,
 ) -> ApiResult<GridView> {
-    let boundary = parse_boundary(&input.boundary)?;
+    let boundary = parse_boundary(&input.boundary).await?;
     let bbox = boundary.bounding_box();
     let txn = db.begin_write().await?;
     let community = managed_community(&*txn, caller, community_id).await?;
@@ -178,7 +178,10 @@ pub async fn update_grid(
     grid_id: i64,
     input: UpdateGrid,
 ) -> ApiResult<GridView> {
-    let boundary = input.boundary.as_ref().map(parse_boundary).transpose()?;
+    let boundary = match &input.boundary {
+        Some(value) => Some(parse_boundary(value).await?),
+        None => None,
+    };
     let txn = db.begin_write().await?;
     let (grid, _) = managed_grid(&*txn, caller, grid_id).await?;
     let mut changed = Vec::new();

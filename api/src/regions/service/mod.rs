@@ -13,12 +13,18 @@ use entity::{districts as district, streets as street};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde_json::Value;
 
-use super::geo::Boundary;
+use super::geo::{Boundary, BoundaryError};
 use crate::error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult};
 
-/// A boundary from a request, or 422 on the `boundary` field.
-fn parse_boundary(value: &Value) -> ApiResult<Boundary> {
-    Boundary::from_geojson(value).map_err(|e| ApiError::field("boundary", e.0))
+/// A valid boundary from a request, or 422 on the `boundary` field. The validity check runs
+/// on the blocking pool: a long ring takes it a while, and the server's workers must not wait.
+async fn parse_boundary(value: &Value) -> ApiResult<Boundary> {
+    let refused = |e: BoundaryError| ApiError::field("boundary", e.0);
+    let boundary = Boundary::read(value).map_err(refused)?;
+    tokio::task::spawn_blocking(move || boundary.check().map(|()| boundary))
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("boundary check failed: {e}")))?
+        .map_err(refused)
 }
 
 /// Stored GeoJSON text back as a JSON object (null, logged, if it is somehow unreadable).
