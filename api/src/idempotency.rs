@@ -46,37 +46,93 @@ pub fn key_from(req: &HttpRequest) -> ApiResult<String> {
         })
 }
 
-/// Runs `work` once per key when the client sent one, plainly otherwise. `work` gets the
-/// key's row id (if any) and calls `complete` with it in the transaction of its writes.
-pub async fn run_optional<F, Fut>(
-    request: Option<Idempotent<'_>>,
-    state: &AppState,
-    work: F,
-) -> ApiResult<HttpResponse>
-where
-    F: FnOnce(Option<i64>) -> Fut,
-    Fut: Future<Output = ApiResult<(StatusCode, String)>>,
-{
-    match request {
-        Some(request) => request.run(state, |id| work(Some(id))).await,
-        None => {
-            let (status, body) = work(None).await?;
-            Ok(respond(status.as_u16(), body))
-        }
+/// The key of an idempotent request as the service sees it: the service completes it in the
+/// transaction of its writes, so the stored answer commits with the work or not at all. A
+/// request sent without a key (where the key is optional) has nothing to complete.
+#[derive(Clone, Copy, Debug)]
+pub struct Claim {
+    id: Option<i64>,
+    status: StatusCode,
+}
+
+impl Claim {
+    /// The key's row id, for ledger entries that name their cause; `None` without a key.
+    pub fn id(&self) -> Option<i64> {
+        self.id
+    }
+
+    /// Stores `answer` as the response of the key's request; call it in the transaction of
+    /// the work, with the value the service then returns.
+    pub async fn complete<C: ConnectionTrait, T: Serialize>(
+        &self,
+        db: &C,
+        answer: &T,
+        now: DateTime<Utc>,
+    ) -> ApiResult<()> {
+        let Some(id) = self.id else {
+            return Ok(());
+        };
+        let body = serde_json::to_string(answer).map_err(ApiError::internal)?;
+        complete(db, id, self.status, &body, now).await
     }
 }
 
-/// Stores the response when the request came with a key (`run_optional`).
-pub async fn complete_optional<C: ConnectionTrait>(
-    db: &C,
-    claim: Option<i64>,
-    status: StatusCode,
-    body: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    match claim {
-        Some(id) => complete(db, id, status, body, now).await,
-        None => Ok(()),
+/// Runs a write once per key: the handler-level wrapper of every idempotent operation. With a
+/// key (`request`), a repeated request replays the first answer byte for byte; `work` gets
+/// the claim to complete and answers the view, sent with `success`. Without one (optional
+/// keys), `work` simply runs.
+pub async fn run<T, F, Fut>(
+    state: &AppState,
+    request: Option<Idempotent<'_>>,
+    success: StatusCode,
+    work: F,
+) -> ApiResult<HttpResponse>
+where
+    T: Serialize,
+    F: FnOnce(Claim) -> Fut,
+    Fut: Future<Output = ApiResult<T>>,
+{
+    let answer = |view: T| -> ApiResult<HttpResponse> {
+        let body = serde_json::to_string(&view).map_err(ApiError::internal)?;
+        Ok(respond(success.as_u16(), body))
+    };
+    let Some(request) = request else {
+        return answer(
+            work(Claim {
+                id: None,
+                status: success,
+            })
+            .await?,
+        );
+    };
+    let id = match request.claim(state).await? {
+        Replay::Stored(status, body) => return Ok(respond(status, body)),
+        Replay::Fresh(id) => id,
+    };
+    match work(Claim {
+        id: Some(id),
+        status: success,
+    })
+    .await
+    {
+        Ok(view) => answer(view),
+        Err(e) if e.status().is_client_error() => {
+            let body = e.body_json();
+            let db = state.db.single_write().await;
+            complete(&db, id, e.status(), &body, state.clock.now()).await?;
+            Ok(respond(e.status().as_u16(), body))
+        }
+        Err(e) => {
+            // Only a key still running: if the work did commit (and its answer was
+            // lost), the key keeps the answer for the retry.
+            let db = state.db.single_write().await;
+            let _ = idempotency_keys::Entity::delete_many()
+                .filter(idempotency_keys::Column::Id.eq(id))
+                .filter(idempotency_keys::Column::Status.eq(RUNNING))
+                .exec(&db)
+                .await;
+            Err(e)
+        }
     }
 }
 
@@ -87,12 +143,12 @@ pub fn fingerprint(request: &impl Serialize) -> String {
     ))
 }
 
-/// What a claim on a key gave.
-enum Claim {
+/// What claiming a key gave.
+enum Replay {
     /// This request owns the key; the id of its row.
     Fresh(i64),
     /// The key was used before: its stored response.
-    Replay(u16, String),
+    Stored(u16, String),
 }
 
 /// One idempotent operation of a user.
@@ -108,6 +164,22 @@ pub struct Idempotent<'a> {
 }
 
 impl<'a> Idempotent<'a> {
+    /// The operation of a request that needs an `Idempotency-Key`; `request` is what the key
+    /// is bound to (the body and any path ids).
+    pub fn required(
+        req: &HttpRequest,
+        user_id: i64,
+        scope: &'a str,
+        request: &impl Serialize,
+    ) -> ApiResult<Option<Self>> {
+        Ok(Some(Idempotent {
+            user_id,
+            scope,
+            key: key_from(req)?,
+            fingerprint: fingerprint(request),
+        }))
+    }
+
     /// The operation of a request whose `Idempotency-Key` is optional: none without the
     /// header; with it, checked like a required one. `request` is what the key is bound to
     /// (the body and any path ids).
@@ -128,43 +200,9 @@ impl<'a> Idempotent<'a> {
         }))
     }
 
-    /// Runs `work` once per key. `work` gets the key's row id and must call `complete` in the
-    /// transaction of its writes. A client error is stored and replayed too; a server error
-    /// frees the key so the client can retry it.
-    pub async fn run<F, Fut>(self, state: &AppState, work: F) -> ApiResult<HttpResponse>
-    where
-        F: FnOnce(i64) -> Fut,
-        Fut: Future<Output = ApiResult<(StatusCode, String)>>,
-    {
-        let id = match self.claim(state).await? {
-            Claim::Replay(status, body) => return Ok(respond(status, body)),
-            Claim::Fresh(id) => id,
-        };
-        match work(id).await {
-            Ok((status, body)) => Ok(respond(status.as_u16(), body)),
-            Err(e) if e.status().is_client_error() => {
-                let body = e.body_json();
-                let db = state.db.single_write().await;
-                complete(&db, id, e.status(), &body, state.clock.now()).await?;
-                Ok(respond(e.status().as_u16(), body))
-            }
-            Err(e) => {
-                // Only a key still running: if the work did commit (and its answer was
-                // lost), the key keeps the answer for the retry.
-                let db = state.db.single_write().await;
-                let _ = idempotency_keys::Entity::delete_many()
-                    .filter(idempotency_keys::Column::Id.eq(id))
-                    .filter(idempotency_keys::Column::Status.eq(RUNNING))
-                    .exec(&db)
-                    .await;
-                Err(e)
-            }
-        }
-    }
-
     /// Claims the key with one autocommitted `INSERT … ON CONFLICT DO NOTHING RETURNING`;
     /// only a key used before costs a second query.
-    async fn claim(&self, state: &AppState) -> ApiResult<Claim> {
+    async fn claim(&self, state: &AppState) -> ApiResult<Replay> {
         let now = state.clock.now();
         // A key freed by a failed request between our insert and our read is claimed again.
         for _ in 0..3 {
@@ -192,7 +230,7 @@ impl<'a> Idempotent<'a> {
             .exec_with_returning_many(&state.db.single_write().await)
             .await?;
             if let Some(row) = inserted.into_iter().next() {
-                return Ok(Claim::Fresh(row.id));
+                return Ok(Replay::Fresh(row.id));
             }
             let Some(row) = idempotency_keys::Entity::find()
                 .filter(idempotency_keys::Column::UserId.eq(self.user_id))
@@ -212,12 +250,15 @@ impl<'a> Idempotent<'a> {
             }
             if row.status == DONE {
                 let status = row.response_status.unwrap_or(200) as u16;
-                return Ok(Claim::Replay(status, row.response_body.unwrap_or_default()));
+                return Ok(Replay::Stored(
+                    status,
+                    row.response_body.unwrap_or_default(),
+                ));
             }
             if row.updated_at + STALE_AFTER < now
                 && take_over(&state.db.single_write().await, row.id, row.updated_at, now).await?
             {
-                return Ok(Claim::Fresh(row.id));
+                return Ok(Replay::Fresh(row.id));
             }
             return Err(ApiError::conflict(
                 "idempotency_request_in_progress",
@@ -246,8 +287,8 @@ async fn take_over<C: ConnectionTrait>(
     Ok(taken.rows_affected == 1)
 }
 
-/// Stores the response of a key's request; call it in the transaction of the work.
-pub async fn complete<C: ConnectionTrait>(
+/// Stores the response of a key's request.
+async fn complete<C: ConnectionTrait>(
     db: &C,
     id: i64,
     status: StatusCode,

@@ -119,6 +119,7 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
     };
     let wechat = Wechat::new(settings.wechat.clone())?;
     let jwt = JwtKeys::new(settings.jwt_secret.expose_secret());
+    let supermarket = supermarket::gate::Counter::new(settings.redemption_ttl)?;
     for warning in settings.warnings() {
         tracing::warn!("{warning}");
     }
@@ -129,7 +130,7 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         clock,
         jwt,
         settings,
-        goods_gate: Default::default(),
+        supermarket,
     })
 }
 

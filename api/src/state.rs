@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::{
     auth::jwt::JwtKeys, cache::Cache, clock::Clock, config::Settings, db::Db,
-    supermarket::gate::GoodsGate, wechat::Wechat,
+    supermarket::gate::Counter, wechat::Wechat,
 };
 
 /// Shared state of one server.
@@ -21,6 +21,6 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// Settings.
     pub settings: Settings,
-    /// Queues of redemptions per goods item.
-    pub goods_gate: GoodsGate,
+    /// The supermarket's counter: queues per goods item and the pickup deadline.
+    pub supermarket: Counter,
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use actix_web::http::StatusCode;
+use chrono::{DateTime, Utc};
 use entity::{communities, points_entries, users};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -19,83 +19,78 @@ use crate::{
         Caller,
     },
     clock::local_day_start,
+    db::Db,
     error::{ApiError, ApiResult},
-    idempotency,
+    idempotency::Claim,
     pagination::{Page, PageQuery},
     privacy::mask_name,
     residents::membership::belongs_to_community,
-    state::AppState,
 };
 
-/// A staff correction of a user's points, once per `Idempotency-Key`; audited.
+/// A staff correction of a user's points, once per `Idempotency-Key` (`claim`); audited.
 pub async fn adjust(
-    state: &AppState,
+    db: &Db,
     caller: &Caller,
+    now: DateTime<Utc>,
     community_id: i64,
-    key: String,
     input: AdjustmentInput,
-) -> ApiResult<actix_web::HttpResponse> {
+    claim: Claim,
+) -> ApiResult<AdjustmentView> {
     if input.delta == 0 {
         return Err(ApiError::field("delta", "调整数额不能为0"));
     }
-    let request = idempotency::Idempotent {
-        user_id: caller.id(),
-        scope: "points_adjustment",
-        fingerprint: idempotency::fingerprint(&(community_id, &input)),
-        key,
-    };
-    request
-        .run(state, |claim| async move {
-            let now = state.clock.now();
-            let txn = state.db.begin_write().await?;
-            managed_community(&txn, caller, community_id).await?;
-            if input.user_id == caller.id() {
-                return Err(ApiError::self_review_forbidden());
-            }
-            // Only people of this community: anyone else answers like a user that does not
-            // exist, so staff cannot reach (or find) the rest of the city.
-            if !belongs_to_community(&*txn, input.user_id, community_id).await? {
-                return Err(ApiError::not_found("user"));
-            }
-            ledger::lock_wallet(&txn, input.user_id, now).await?;
-            let entry_key = format!("claim:{claim}");
-            let entry = ledger::apply(
-                &txn,
-                now,
-                Change {
-                    user_id: input.user_id,
-                    community_id,
-                    amount: input.delta,
-                    kind: Kind::Adjust,
-                    reason: &input.reason,
-                    source: "adjust",
-                    idempotency_key: &entry_key,
-                    reference: None,
-                    actor_id: Some(caller.id()),
-                },
-            )
-            .await?;
-            audit::record(
-                &txn,
-                now,
-                Audit {
-                    actor_id: caller.id(),
-                    action: "points.adjust",
-                    object_type: "points_entry",
-                    object_id: entry.id,
-                    community_id: Some(community_id),
-                    detail: serde_json::json!({ "user_id": input.user_id, "delta": input.delta, "reason": input.reason }),
-                },
-            )
-            .await?;
-            let balance = entry.balance_after;
-            let entry = entry_views(&txn, vec![entry]).await?.pop().ok_or_else(|| ApiError::internal(anyhow::anyhow!("entry view")))?;
-            let body = serde_json::to_string(&AdjustmentView { entry, balance }).map_err(ApiError::internal)?;
-            idempotency::complete(&txn, claim, StatusCode::CREATED, &body, now).await?;
-            txn.commit().await?;
-            Ok((StatusCode::CREATED, body))
-        })
-        .await
+    let key = claim
+        .id()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("adjustment without a key")))?;
+    let txn = db.begin_write().await?;
+    managed_community(&txn, caller, community_id).await?;
+    if input.user_id == caller.id() {
+        return Err(ApiError::self_review_forbidden());
+    }
+    // Only people of this community: anyone else answers like a user that does not exist,
+    // so staff cannot reach (or find) the rest of the city.
+    if !belongs_to_community(&*txn, input.user_id, community_id).await? {
+        return Err(ApiError::not_found("user"));
+    }
+    ledger::lock_wallet(&txn, input.user_id, now).await?;
+    let entry = ledger::apply(
+        &txn,
+        now,
+        Change {
+            user_id: input.user_id,
+            community_id,
+            amount: input.delta,
+            kind: Kind::Adjust,
+            reason: &input.reason,
+            source: "adjust",
+            idempotency_key: &format!("claim:{key}"),
+            reference: None,
+            actor_id: Some(caller.id()),
+        },
+    )
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Audit {
+            actor_id: caller.id(),
+            action: "points.adjust",
+            object_type: "points_entry",
+            object_id: entry.id,
+            community_id: Some(community_id),
+            detail: serde_json::json!({ "user_id": input.user_id, "delta": input.delta, "reason": input.reason }),
+        },
+    )
+    .await?;
+    let balance = entry.balance_after;
+    let entry = entry_views(&*txn, vec![entry])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("entry view")))?;
+    let view = AdjustmentView { entry, balance };
+    claim.complete(&*txn, &view, now).await?;
+    txn.commit().await?;
+    Ok(view)
 }
 
 /// The adjustments made in a street's communities, newest first (street admins and platform

@@ -1,13 +1,13 @@
 //! Points handlers: the passbook, rules, adjustments and the leaderboard.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 
 use super::{adjustments, dto::*, leaderboard, service};
 use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
     extract::{ValidatedJson, ValidatedQuery},
-    idempotency,
+    idempotency::{self, Idempotent},
     pagination::PageQuery,
     state::AppState,
 };
@@ -21,7 +21,8 @@ pub async fn get_my_points(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::summary(&state, &caller).await?))
+    Ok(HttpResponse::Ok()
+        .json(service::summary(state.db.conn(), &caller, state.clock.now()).await?))
 }
 
 /// The caller's passbook (存折), newest first.
@@ -35,7 +36,7 @@ pub async fn list_my_points_entries(
     AuthUser(caller): AuthUser,
     query: ValidatedQuery<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::entries(&state, &caller, query.0).await?))
+    Ok(HttpResponse::Ok().json(service::entries(state.db.conn(), &caller, query.0).await?))
 }
 
 /// A community's published earning rules.
@@ -48,7 +49,7 @@ pub async fn get_points_rules(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::rules(&state, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(service::rules(state.db.conn(), id.into_inner()).await?))
 }
 
 /// Replace a community's earning rules (community staff).
@@ -65,10 +66,9 @@ pub async fn put_points_rules(
     id: web::Path<i64>,
     body: ValidatedJson<PutRules>,
 ) -> ApiResult<HttpResponse> {
-    Ok(
-        HttpResponse::Ok()
-            .json(service::put_rules(&state, &caller, id.into_inner(), body.0).await?),
-    )
+    let now = state.clock.now();
+    let rules = service::put_rules(&state.db, &caller, now, id.into_inner(), body.0).await?;
+    Ok(HttpResponse::Ok().json(rules))
 }
 
 /// Correct a user's points (community staff); needs an `Idempotency-Key` header.
@@ -90,8 +90,24 @@ pub async fn create_points_adjustment(
     id: web::Path<i64>,
     body: ValidatedJson<AdjustmentInput>,
 ) -> ApiResult<HttpResponse> {
-    let key = idempotency::key_from(&req)?;
-    adjustments::adjust(&state, &caller, id.into_inner(), key, body.0).await
+    let (community_id, input) = (id.into_inner(), body.0);
+    let request = Idempotent::required(
+        &req,
+        caller.id(),
+        "points_adjustment",
+        &(community_id, &input),
+    )?;
+    idempotency::run(&state, request, StatusCode::CREATED, |claim| {
+        adjustments::adjust(
+            &state.db,
+            &caller,
+            state.clock.now(),
+            community_id,
+            input,
+            claim,
+        )
+    })
+    .await
 }
 
 /// The points adjustments made in a street's communities (street admins), newest first.
@@ -126,5 +142,14 @@ pub async fn get_points_leaderboard(
     id: web::Path<i64>,
     query: ValidatedQuery<LeaderboardQuery>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(leaderboard::leaderboard(&state, id.into_inner(), query.0).await?))
+    Ok(HttpResponse::Ok().json(
+        leaderboard::leaderboard(
+            state.db.conn(),
+            &state.cache,
+            state.clock.now(),
+            id.into_inner(),
+            query.0,
+        )
+        .await?,
+    ))
 }

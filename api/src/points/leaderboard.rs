@@ -3,10 +3,12 @@
 
 use std::{collections::HashMap, time::Duration};
 
+use chrono::{DateTime, Utc};
+
 use entity::{points_entries, users};
 use sea_orm::{
     sea_query::{Alias, Expr},
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::{
@@ -14,28 +16,28 @@ use super::{
     ledger::Kind,
 };
 use crate::{
+    cache::Cache,
     clock::{month_start, year_start},
     error::{ApiError, ApiResult},
     privacy::mask_name,
-    state::AppState,
 };
 
 const TTL: Duration = Duration::from_secs(600);
 
 /// The leaderboard of a community for this month or year.
-pub async fn leaderboard(
-    state: &AppState,
+pub async fn leaderboard<C: ConnectionTrait>(
+    db: &C,
+    cache: &Cache,
+    now: DateTime<Utc>,
     community_id: i64,
     query: LeaderboardQuery,
 ) -> ApiResult<Leaderboard> {
-    let db = state.db.conn();
     entity::communities::Entity::find_by_id(community_id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("community"))?;
     let period = query.period.unwrap_or(Period::Month);
     let limit = query.limit.unwrap_or(20) as usize;
-    let now = state.clock.now();
     let since = match period {
         Period::Month => month_start(now),
         Period::Year => year_start(now),
@@ -53,17 +55,17 @@ pub async fn leaderboard(
         since.timestamp(),
         newest.flatten().unwrap_or(0)
     );
-    let top = match state.cache.ranking_top(&key, limit).await {
+    let top = match cache.ranking_top(&key, limit).await {
         Some(cached) => cached
             .into_iter()
             .filter_map(|(member, score)| Some((decode(&member)?, score)))
             .collect(),
         None => {
-            let all = totals(state, community_id, since).await?;
-            if state.cache.backend() == "redis" {
+            let all = totals(db, community_id, since).await?;
+            if cache.backend() == "redis" {
                 let members: Vec<(String, i64)> =
                     all.iter().map(|(u, p)| (encode(*u), *p)).collect();
-                state.cache.ranking_store(&key, &members, TTL).await;
+                cache.ranking_store(&key, &members, TTL).await;
             }
             all.into_iter().take(limit).collect::<Vec<_>>()
         }
@@ -94,10 +96,10 @@ pub async fn leaderboard(
 }
 
 /// Every earner's total since `since`, best first, ties by user id.
-async fn totals(
-    state: &AppState,
+async fn totals<C: ConnectionTrait>(
+    db: &C,
     community_id: i64,
-    since: chrono::DateTime<chrono::Utc>,
+    since: DateTime<Utc>,
 ) -> ApiResult<Vec<(i64, i64)>> {
     let total = Expr::col(points_entries::Column::Amount)
         .sum()
@@ -113,7 +115,7 @@ async fn totals(
         .order_by_desc(total)
         .order_by_asc(points_entries::Column::UserId)
         .into_tuple()
-        .all(state.db.conn())
+        .all(db)
         .await?;
     Ok(rows)
 }

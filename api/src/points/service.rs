@@ -2,6 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
+
 use entity::{communities, points_entries, points_rules, points_wallets};
 use sea_orm::{
     sea_query::{Alias, Expr},
@@ -17,19 +19,22 @@ use crate::{
     audit::{self, Audit},
     auth::{scope::managed_community, Caller},
     clock::month_start,
+    db::Db,
     error::{ApiError, ApiResult},
     pagination::{Page, PageQuery},
-    state::AppState,
 };
 
 /// The caller's balance and this month's flows.
-pub async fn summary(state: &AppState, caller: &Caller) -> ApiResult<PointsSummary> {
-    let db = state.db.conn();
+pub async fn summary<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> ApiResult<PointsSummary> {
     let wallet = points_wallets::Entity::find()
         .filter(points_wallets::Column::UserId.eq(caller.id()))
         .one(db)
         .await?;
-    let since = month_start(state.clock.now());
+    let since = month_start(now);
     let sums: Vec<(String, Option<i64>)> = points_entries::Entity::find()
         .select_only()
         .column(points_entries::Column::Kind)
@@ -60,8 +65,11 @@ pub async fn summary(state: &AppState, caller: &Caller) -> ApiResult<PointsSumma
 }
 
 /// The caller's passbook, newest first.
-pub async fn entries(state: &AppState, caller: &Caller, page: PageQuery) -> ApiResult<EntryPage> {
-    let db = state.db.conn();
+pub async fn entries<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    page: PageQuery,
+) -> ApiResult<EntryPage> {
     let mut select = points_entries::Entity::find()
         .filter(points_entries::Column::UserId.eq(caller.id()))
         .order_by_desc(points_entries::Column::Id)
@@ -110,8 +118,7 @@ pub async fn entry_views<C: ConnectionTrait>(
 }
 
 /// A community's published earning rules (public).
-pub async fn rules(state: &AppState, community_id: i64) -> ApiResult<RulesView> {
-    let db = state.db.conn();
+pub async fn rules<C: ConnectionTrait>(db: &C, community_id: i64) -> ApiResult<RulesView> {
     communities::Entity::find_by_id(community_id)
         .one(db)
         .await?
@@ -143,8 +150,9 @@ async fn rules_view<C: ConnectionTrait>(db: &C, community_id: i64) -> ApiResult<
 
 /// Replaces a community's rules (staff).
 pub async fn put_rules(
-    state: &AppState,
+    db: &Db,
     caller: &Caller,
+    now: DateTime<Utc>,
     community_id: i64,
     input: PutRules,
 ) -> ApiResult<RulesView> {
@@ -165,8 +173,7 @@ pub async fn put_rules(
             }
         }
     }
-    let now = state.clock.now();
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     managed_community(&txn, caller, community_id).await?;
     points_rules::Entity::delete_many()
         .filter(points_rules::Column::CommunityId.eq(community_id))

@@ -43,6 +43,26 @@ impl Drop for Ticket<'_> {
     }
 }
 
+/// The supermarket's counter: where redemptions queue per goods item, and how long the
+/// pickup codes it hands out stay valid.
+#[derive(Debug)]
+pub struct Counter {
+    /// The queues per goods item.
+    pub gate: GoodsGate,
+    /// How long a pickup code stays valid.
+    pub pickup_ttl: chrono::Duration,
+}
+
+impl Counter {
+    /// A counter whose codes stay valid for `pickup_ttl`.
+    pub fn new(pickup_ttl: std::time::Duration) -> anyhow::Result<Self> {
+        Ok(Counter {
+            gate: GoodsGate::default(),
+            pickup_ttl: chrono::Duration::from_std(pickup_ttl)?,
+        })
+    }
+}
+
 /// A place in the running group of one goods item; dropping it lets the next one in.
 pub struct Pass<'a> {
     // Fields drop in order: the permit before the ticket.

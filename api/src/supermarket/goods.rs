@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
+use chrono::{DateTime, Utc};
 use entity::{communities, goods, goods_restocks};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
@@ -13,9 +14,10 @@ use super::dto::{CreateGoods, GoodsList, GoodsView, RestockInput, UpdateGoods};
 use crate::{
     audit::{self, Audit},
     auth::{scope::managed_community, Caller},
+    cache::Cache,
+    db::Db,
     error::{ApiError, ApiResult},
-    idempotency,
-    state::AppState,
+    idempotency::Claim,
 };
 
 /// How long a community's shelf stays cached.
@@ -27,8 +29,8 @@ pub fn shelf_key(community_id: i64) -> String {
 }
 
 /// Drops a community's cached shelf; call it after committing a change of its goods.
-pub async fn invalidate_shelf(state: &AppState, community_id: i64) {
-    state.cache.delete(&shelf_key(community_id)).await;
+pub async fn invalidate_shelf(cache: &Cache, community_id: i64) {
+    cache.delete(&shelf_key(community_id)).await;
 }
 
 /// 404 for goods that do not exist or that the caller does not manage.
@@ -58,15 +60,16 @@ async fn managed_goods<C: ConnectionTrait>(
 /// Puts new goods on a community's shelf (staff); audited. With an `Idempotency-Key`
 /// (`claim`) the answer is stored with the goods, so a retried tap creates them once.
 pub async fn create(
-    state: &AppState,
+    db: &Db,
+    cache: &Cache,
     caller: &Caller,
+    now: DateTime<Utc>,
     community_id: i64,
     input: CreateGoods,
-    claim: Option<i64>,
-) -> ApiResult<(StatusCode, String)> {
-    managed_community(state.db.conn(), caller, community_id).await?;
-    let now = state.clock.now();
-    let txn = state.db.begin_write().await?;
+    claim: Claim,
+) -> ApiResult<GoodsView> {
+    managed_community(db.conn(), caller, community_id).await?;
+    let txn = db.begin_write().await?;
     let goods = goods::ActiveModel {
         community_id: Set(community_id),
         name: Set(input.name.clone()),
@@ -98,22 +101,24 @@ pub async fn create(
         },
     )
     .await?;
-    let body = serde_json::to_string(&GoodsView::from(goods)).map_err(ApiError::internal)?;
-    idempotency::complete_optional(&txn, claim, StatusCode::CREATED, &body, now).await?;
+    let view = GoodsView::from(goods);
+    claim.complete(&*txn, &view, now).await?;
     txn.commit().await?;
-    invalidate_shelf(state, community_id).await;
-    Ok((StatusCode::CREATED, body))
+    invalidate_shelf(cache, community_id).await;
+    Ok(view)
 }
 
 /// Edits goods or takes them off the shelf (staff); audited. Only the given fields change;
 /// the stock is never written here, so concurrent redemptions keep their counts.
 pub async fn update(
-    state: &AppState,
+    db: &Db,
+    cache: &Cache,
     caller: &Caller,
+    now: DateTime<Utc>,
     goods_id: i64,
     input: UpdateGoods,
 ) -> ApiResult<GoodsView> {
-    let goods = managed_goods(state.db.conn(), caller, goods_id).await?;
+    let goods = managed_goods(db.conn(), caller, goods_id).await?;
     let community_id = goods.community_id;
     let mut model = goods.into_active_model();
     if let Some(name) = &input.name {
@@ -137,9 +142,8 @@ pub async fn update(
     if let Some(on_shelf) = input.on_shelf {
         model.on_shelf = Set(on_shelf);
     }
-    let now = state.clock.now();
     model.updated_at = Set(now);
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     let goods = model.update(&txn).await?;
     audit::record(
         &txn,
@@ -155,7 +159,7 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    invalidate_shelf(state, community_id).await;
+    invalidate_shelf(cache, community_id).await;
     Ok(goods.into())
 }
 
@@ -163,15 +167,16 @@ pub async fn update(
 /// row and an audit record, in one transaction. With an `Idempotency-Key` (`claim`) a
 /// retried tap adds the units once.
 pub async fn restock(
-    state: &AppState,
+    db: &Db,
+    cache: &Cache,
     caller: &Caller,
+    now: DateTime<Utc>,
     goods_id: i64,
     input: RestockInput,
-    claim: Option<i64>,
-) -> ApiResult<(StatusCode, String)> {
-    let goods = managed_goods(state.db.conn(), caller, goods_id).await?;
-    let now = state.clock.now();
-    let txn = state.db.begin_write().await?;
+    claim: Claim,
+) -> ApiResult<GoodsView> {
+    let goods = managed_goods(db.conn(), caller, goods_id).await?;
+    let txn = db.begin_write().await?;
     let goods = goods::Entity::update_many()
         .col_expr(
             goods::Column::Stock,
@@ -216,21 +221,25 @@ pub async fn restock(
     )
     .await?;
     let community_id = goods.community_id;
-    let body = serde_json::to_string(&GoodsView::from(goods)).map_err(ApiError::internal)?;
-    idempotency::complete_optional(&txn, claim, StatusCode::OK, &body, now).await?;
+    let view = GoodsView::from(goods);
+    claim.complete(&*txn, &view, now).await?;
     txn.commit().await?;
-    invalidate_shelf(state, community_id).await;
-    Ok((StatusCode::OK, body))
+    invalidate_shelf(cache, community_id).await;
+    Ok(view)
 }
 
-/// A community's shelf as JSON text: on-shelf goods with stock, newest first. Served from
+/// A community's shelf as JSON text (the serialized `GoodsList`, kept as text so a cached
+/// shelf is served without parsing): on-shelf goods with stock, newest first. Served from
 /// the cache for up to `SHELF_TTL`; every change of the community's goods drops the entry.
-pub async fn shelf(state: &AppState, community_id: i64) -> ApiResult<String> {
+pub async fn shelf<C: ConnectionTrait>(
+    db: &C,
+    cache: &Cache,
+    community_id: i64,
+) -> ApiResult<String> {
     let key = shelf_key(community_id);
-    if let Some(text) = state.cache.get(&key).await {
+    if let Some(text) = cache.get(&key).await {
         return Ok(text);
     }
-    let db = state.db.conn();
     communities::Entity::find_by_id(community_id)
         .one(db)
         .await?
@@ -250,14 +259,14 @@ pub async fn shelf(state: &AppState, community_id: i64) -> ApiResult<String> {
         items,
     })
     .map_err(ApiError::internal)?;
-    state.cache.set(&key, &text, SHELF_TTL).await;
+    cache.set(&key, &text, SHELF_TTL).await;
     Ok(text)
 }
 
 /// One goods item, on or off the shelf (a redemption keeps pointing at it), for anyone.
-pub async fn get(state: &AppState, goods_id: i64) -> ApiResult<GoodsView> {
+pub async fn get<C: ConnectionTrait>(db: &C, goods_id: i64) -> ApiResult<GoodsView> {
     goods::Entity::find_by_id(goods_id)
-        .one(state.db.conn())
+        .one(db)
         .await?
         .map(GoodsView::from)
         .ok_or_else(goods_not_found)

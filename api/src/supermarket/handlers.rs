@@ -1,6 +1,6 @@
 //! Civility supermarket handlers: goods, redemptions and pickup.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 
 use super::{dto::*, goods, redemptions, verification};
 use crate::{
@@ -33,8 +33,17 @@ pub async fn create_goods(
     let community_id = id.into_inner();
     let input = body.0;
     let request = Idempotent::optional(&req, caller.id(), "goods_create", &(community_id, &input))?;
-    idempotency::run_optional(request, &state, |claim| {
-        goods::create(&state, &caller, community_id, input, claim)
+    idempotency::run(&state, request, StatusCode::CREATED, |claim| {
+        let now = state.clock.now();
+        goods::create(
+            &state.db,
+            &state.cache,
+            &caller,
+            now,
+            community_id,
+            input,
+            claim,
+        )
     })
     .await
 }
@@ -47,7 +56,7 @@ pub async fn create_goods(
         (status = 200, description = "The shelf", body = GoodsList),
         (status = 404, description = "`not_found`: no such community", body = ErrorBody)))]
 pub async fn list_goods(state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    let text = goods::shelf(&state, id.into_inner()).await?;
+    let text = goods::shelf(state.db.conn(), &state.cache, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(text))
@@ -66,7 +75,7 @@ pub async fn goods_inventory(
     AuthUser(caller): AuthUser,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let inventory = super::inventory::inventory(&state, &caller, id.into_inner()).await?;
+    let inventory = super::inventory::inventory(state.db.conn(), &caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(inventory))
 }
 
@@ -78,7 +87,7 @@ pub async fn goods_inventory(
         (status = 200, description = "The goods", body = GoodsView),
         (status = 404, description = "`not_found`", body = ErrorBody)))]
 pub async fn get_goods(state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(goods::get(&state, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(goods::get(state.db.conn(), id.into_inner()).await?))
 }
 
 /// Edit goods or take them off the shelf (staff of their community); stock changes by restocking.
@@ -95,7 +104,17 @@ pub async fn update_goods(
     id: web::Path<i64>,
     body: ValidatedJson<UpdateGoods>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(goods::update(&state, &caller, id.into_inner(), body.0).await?))
+    let now = state.clock.now();
+    let goods = goods::update(
+        &state.db,
+        &state.cache,
+        &caller,
+        now,
+        id.into_inner(),
+        body.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(goods))
 }
 
 /// Add units to the shelf (staff of the goods' community); recorded and audited. An
@@ -120,8 +139,17 @@ pub async fn restock_goods(
     let goods_id = id.into_inner();
     let input = body.0;
     let request = Idempotent::optional(&req, caller.id(), "goods_restock", &(goods_id, &input))?;
-    idempotency::run_optional(request, &state, |claim| {
-        goods::restock(&state, &caller, goods_id, input, claim)
+    idempotency::run(&state, request, StatusCode::OK, |claim| {
+        let now = state.clock.now();
+        goods::restock(
+            &state.db,
+            &state.cache,
+            &caller,
+            now,
+            goods_id,
+            input,
+            claim,
+        )
     })
     .await
 }
@@ -144,8 +172,14 @@ pub async fn create_redemption(
     AuthUser(caller): AuthUser,
     body: ValidatedJson<CreateRedemption>,
 ) -> ApiResult<HttpResponse> {
-    let key = idempotency::key_from(&req)?;
-    redemptions::create(&state, &caller, key, body.0).await
+    let input = body.0;
+    let request = Idempotent::required(&req, caller.id(), "redemption", &input)?;
+    idempotency::run(&state, request, StatusCode::CREATED, |claim| {
+        let now = state.clock.now();
+        let counter = &state.supermarket;
+        redemptions::create(&state.db, &state.cache, counter, &caller, now, input, claim)
+    })
+    .await
 }
 
 /// The caller's redemptions with their pickup codes, newest first.
@@ -159,7 +193,7 @@ pub async fn list_my_redemptions(
     AuthUser(caller): AuthUser,
     query: ValidatedQuery<MyRedemptionsQuery>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(redemptions::list_mine(&state, &caller, query.0).await?))
+    Ok(HttpResponse::Ok().json(redemptions::list_mine(state.db.conn(), &caller, query.0).await?))
 }
 
 /// Cancel one of the caller's pending redemptions: points refunded and stock restored, once.
@@ -175,7 +209,9 @@ pub async fn cancel_redemption(
     AuthUser(caller): AuthUser,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(redemptions::cancel(&state, &caller, id.into_inner()).await?))
+    let now = state.clock.now();
+    let view = redemptions::cancel(&state.db, &state.cache, &caller, now, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Hand over goods (核销): staff of the community verify the resident's pickup code.
@@ -193,7 +229,10 @@ pub async fn verify_redemption(
     id: web::Path<i64>,
     body: ValidatedJson<VerifyInput>,
 ) -> ApiResult<HttpResponse> {
-    let view = verification::verify(&state, &caller, id.into_inner(), body.0).await?;
+    let now = state.clock.now();
+    let (community_id, input) = (id.into_inner(), body.0);
+    let view =
+        verification::verify(&state.db, &state.cache, &caller, now, community_id, input).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -211,6 +250,7 @@ pub async fn list_community_redemptions(
     id: web::Path<i64>,
     query: ValidatedQuery<CommunityRedemptionsQuery>,
 ) -> ApiResult<HttpResponse> {
-    let page = redemptions::list_for_community(&state, &caller, id.into_inner(), query.0).await?;
+    let page =
+        redemptions::list_for_community(state.db.conn(), &caller, id.into_inner(), query.0).await?;
     Ok(HttpResponse::Ok().json(page))
 }

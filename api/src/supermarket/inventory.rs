@@ -6,23 +6,21 @@ use std::collections::HashMap;
 use entity::{goods, redemptions};
 use sea_orm::{
     sea_query::{Alias, Expr},
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::dto::{GoodsView, Inventory, InventoryItem, RedemptionStatus};
 use crate::{
     auth::{scope::managed_community, Caller},
     error::ApiResult,
-    state::AppState,
 };
 
 /// Every goods item of the community (newest first) with its counts, for its staff.
-pub async fn inventory(
-    state: &AppState,
+pub async fn inventory<C: ConnectionTrait>(
+    db: &C,
     caller: &Caller,
     community_id: i64,
 ) -> ApiResult<Inventory> {
-    let db = state.db.conn();
     managed_community(db, caller, community_id).await?;
     let rows = goods::Entity::find()
         .filter(goods::Column::CommunityId.eq(community_id))

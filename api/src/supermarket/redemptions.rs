@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{http::StatusCode, HttpResponse};
+use actix_web::http::StatusCode;
 use chrono::{DateTime, Utc};
 use entity::{goods, redemptions};
 use rand::Rng;
@@ -20,17 +20,19 @@ use super::{
         page, CommunityRedemptionsQuery, CreateRedemption, GoodsSummary, MyRedemptionsQuery,
         RedemptionPage, RedemptionStatus, RedemptionView,
     },
+    gate::Counter,
     goods::{goods_not_found, invalidate_shelf},
     release::{release, Release},
 };
 use crate::{
     auth::{scope::managed_community, Caller},
+    cache::Cache,
     clock::month_start,
+    db::Db,
     error::{ApiError, ApiResult},
-    idempotency,
+    idempotency::Claim,
     pagination::Page,
     points::ledger::{self, Change, Kind},
-    state::AppState,
 };
 
 /// Source of the ledger entries that pay for redemptions.
@@ -66,96 +68,87 @@ fn not_pending() -> ApiError {
     ApiError::conflict("redemption_not_pending", "该兑换已核销、取消或过期")
 }
 
-/// Redeems goods once per `Idempotency-Key`: takes the points, checks the monthly limit,
-/// takes the stock and writes the redemption with a fresh pickup code, all in one
-/// transaction that also stores the response for replays.
+/// Redeems goods once per `Idempotency-Key` (`claim`): takes the points, checks the monthly
+/// limit, takes the stock and writes the redemption with a fresh pickup code, all in one
+/// transaction that also stores the answer for replays.
 pub async fn create(
-    state: &AppState,
+    db: &Db,
+    cache: &Cache,
+    counter: &Counter,
     caller: &Caller,
-    key: String,
+    now: DateTime<Utc>,
     input: CreateRedemption,
-) -> ApiResult<HttpResponse> {
-    let request = idempotency::Idempotent {
-        user_id: caller.id(),
-        scope: "redemption",
-        fingerprint: idempotency::fingerprint(&input),
-        key,
-    };
-    request
-        .run(state, |claim| async move {
-            let now = state.clock.now();
-            let user_id = caller.id();
-            let ttl = chrono::Duration::from_std(state.settings.redemption_ttl)
-                .map_err(ApiError::internal)?;
-            // In line behind the item's running transactions before taking a connection.
-            let _pass = state.goods_gate.enter(input.goods_id).await;
-            // Every statement on one connection: each connection taken from the pool costs
-            // a round trip more when sqlx checks it on its way back.
-            let txn = state.db.begin_write().await?;
-            let goods = goods::Entity::find_by_id(input.goods_id)
-                .one(&txn)
-                .await?
-                .ok_or_else(goods_not_found)?;
-            if !goods.on_shelf {
-                return Err(goods_unavailable());
-            }
-            let points = goods
-                .points_price
-                .checked_mul(input.quantity)
-                .ok_or_else(ledger::insufficient)?;
-            // The new redemption first: no other transaction can wait on a row it cannot see
-            // yet, and the entry below can name it.
-            let redemption = insert_with_code(
-                &txn,
-                redemptions::ActiveModel {
-                    user_id: Set(user_id),
-                    community_id: Set(goods.community_id),
-                    goods_id: Set(goods.id),
-                    quantity: Set(input.quantity),
-                    points: Set(points),
-                    status: Set(RedemptionStatus::Pending.as_str().to_owned()),
-                    expires_at: Set(now + ttl),
-                    created_at: Set(now),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            // Then the first lock, the wallet's: a conditional update that checks the balance
-            // and serialises this user's redemptions for the limit below.
-            let reason = format!("兑换{}×{}", goods.name, input.quantity);
-            let entry_key = format!("claim:{claim}");
-            ledger::apply(
-                &txn,
-                now,
-                Change {
-                    user_id,
-                    community_id: goods.community_id,
-                    amount: -points,
-                    kind: Kind::Redeem,
-                    reason: &reason,
-                    source: REDEEM_SOURCE,
-                    idempotency_key: &entry_key,
-                    reference: Some(("redemption", redemption.id)),
-                    actor_id: Some(user_id),
-                },
-            )
-            .await?;
-            if let Some(limit) = goods.monthly_limit_per_user {
-                // Counts the redemption written above too.
-                if redeemed_since(&txn, user_id, goods.id, month_start(now)).await? > limit {
-                    return Err(limit_reached());
-                }
-            }
-            let view = view(redemption, &goods, true);
-            let body = serde_json::to_string(&view).map_err(ApiError::internal)?;
-            idempotency::complete(&txn, claim, StatusCode::CREATED, &body, now).await?;
-            // The goods row last: a popular item stays locked only until the commit.
-            take_stock(&txn, goods.id, input.quantity).await?;
-            txn.commit().await?;
-            invalidate_shelf(state, goods.community_id).await;
-            Ok((StatusCode::CREATED, body))
-        })
-        .await
+    claim: Claim,
+) -> ApiResult<RedemptionView> {
+    let key = claim
+        .id()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("redemption without a key")))?;
+    let user_id = caller.id();
+    // In line behind the item's running transactions before taking a connection.
+    let _pass = counter.gate.enter(input.goods_id).await;
+    // Every statement on one connection: each connection taken from the pool costs
+    // a round trip more when sqlx checks it on its way back.
+    let txn = db.begin_write().await?;
+    let goods = goods::Entity::find_by_id(input.goods_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(goods_not_found)?;
+    if !goods.on_shelf {
+        return Err(goods_unavailable());
+    }
+    let points = goods
+        .points_price
+        .checked_mul(input.quantity)
+        .ok_or_else(ledger::insufficient)?;
+    // The new redemption first: no other transaction can wait on a row it cannot see
+    // yet, and the entry below can name it.
+    let redemption = insert_with_code(
+        &txn,
+        redemptions::ActiveModel {
+            user_id: Set(user_id),
+            community_id: Set(goods.community_id),
+            goods_id: Set(goods.id),
+            quantity: Set(input.quantity),
+            points: Set(points),
+            status: Set(RedemptionStatus::Pending.as_str().to_owned()),
+            expires_at: Set(now + counter.pickup_ttl),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await?;
+    // Then the first lock, the wallet's: a conditional update that checks the balance
+    // and serialises this user's redemptions for the limit below.
+    let reason = format!("兑换{}×{}", goods.name, input.quantity);
+    ledger::apply(
+        &txn,
+        now,
+        Change {
+            user_id,
+            community_id: goods.community_id,
+            amount: -points,
+            kind: Kind::Redeem,
+            reason: &reason,
+            source: REDEEM_SOURCE,
+            idempotency_key: &format!("claim:{key}"),
+            reference: Some(("redemption", redemption.id)),
+            actor_id: Some(user_id),
+        },
+    )
+    .await?;
+    if let Some(limit) = goods.monthly_limit_per_user {
+        // Counts the redemption written above too.
+        if redeemed_since(&txn, user_id, goods.id, month_start(now)).await? > limit {
+            return Err(limit_reached());
+        }
+    }
+    let view = view(redemption, &goods, true);
+    claim.complete(&*txn, &view, now).await?;
+    // The goods row last: a popular item stays locked only until the commit.
+    take_stock(&txn, goods.id, input.quantity).await?;
+    txn.commit().await?;
+    invalidate_shelf(cache, goods.community_id).await;
+    Ok(view)
 }
 
 /// Units of the goods the user redeemed (pending or fulfilled) since `since`.
@@ -237,8 +230,14 @@ async fn insert_with_code<C: ConnectionTrait>(
 }
 
 /// Cancels one of the caller's pending redemptions: points back, stock back, exactly once.
-pub async fn cancel(state: &AppState, caller: &Caller, id: i64) -> ApiResult<RedemptionView> {
-    let db = state.db.conn();
+pub async fn cancel(
+    database: &Db,
+    cache: &Cache,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: i64,
+) -> ApiResult<RedemptionView> {
+    let db = database.conn();
     let redemption = redemptions::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -247,7 +246,7 @@ pub async fn cancel(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Red
     if redemption.status != RedemptionStatus::Pending.as_str() {
         return Err(not_pending());
     }
-    let closed = release(state, &redemption, Release::Cancel)
+    let closed = release(database, cache, now, &redemption, Release::Cancel)
         .await?
         .ok_or_else(not_pending)?;
     views(db, vec![closed], true)
@@ -257,8 +256,8 @@ pub async fn cancel(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Red
 }
 
 /// The caller's redemptions, newest first.
-pub async fn list_mine(
-    state: &AppState,
+pub async fn list_mine<C: ConnectionTrait>(
+    db: &C,
     caller: &Caller,
     query: MyRedemptionsQuery,
 ) -> ApiResult<RedemptionPage> {
@@ -273,7 +272,6 @@ pub async fn list_mine(
     if let Some(before) = page.before_id()? {
         select = select.filter(redemptions::Column::Id.lt(before));
     }
-    let db = state.db.conn();
     let rows = Page::from_rows(select.all(db).await?, page.limit(), |r| r.id);
     Ok(RedemptionPage {
         items: views(db, rows.items, true).await?,
@@ -282,8 +280,8 @@ pub async fn list_mine(
 }
 
 /// A community's redemptions for its staff, newest first; pickup codes are left out.
-pub async fn list_for_community(
-    state: &AppState,
+pub async fn list_for_community<C: ConnectionTrait>(
+    db: &C,
     caller: &Caller,
     community_id: i64,
     query: CommunityRedemptionsQuery,
@@ -293,7 +291,6 @@ pub async fn list_for_community(
             return Err(ApiError::field("to", "结束时间不能早于开始时间"));
         }
     }
-    let db = state.db.conn();
     managed_community(db, caller, community_id).await?;
     let page = page(query.cursor, query.limit);
     let mut select = redemptions::Entity::find()

@@ -1,14 +1,16 @@
 //! Giving a pending redemption back — its owner cancels it or its deadline passes — exactly
 //! once: one conditional update closes it, and the refund's unique key backs that up.
 
+use chrono::{DateTime, Utc};
 use entity::{goods, redemptions};
 use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{dto::RedemptionStatus, goods::invalidate_shelf, redemptions::REFUND_SOURCE};
 use crate::{
+    cache::Cache,
+    db::Db,
     error::ApiResult,
     points::ledger::{self, Change, Kind},
-    state::AppState,
 };
 
 /// How a pending redemption ends when its points go back.
@@ -26,12 +28,13 @@ pub enum Release {
 /// pending (a cancel, a verify, another sweeper got there first) everything is rolled back
 /// and `None` answers. An expiry also requires the deadline to have passed.
 pub async fn release(
-    state: &AppState,
+    db: &Db,
+    cache: &Cache,
+    now: DateTime<Utc>,
     redemption: &redemptions::Model,
     how: Release,
 ) -> ApiResult<Option<redemptions::Model>> {
-    let now = state.clock.now();
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     ledger::lock_wallet(&txn, redemption.user_id, now).await?;
     goods::Entity::update_many()
         .col_expr(
@@ -82,6 +85,6 @@ pub async fn release(
     )
     .await?;
     txn.commit().await?;
-    invalidate_shelf(state, closed.community_id).await;
+    invalidate_shelf(cache, closed.community_id).await;
     Ok(Some(closed))
 }

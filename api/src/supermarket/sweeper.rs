@@ -13,15 +13,24 @@ use super::{
     dto::RedemptionStatus,
     release::{release, Release},
 };
-use crate::{error::ApiResult, state::AppState};
+use chrono::{DateTime, Utc};
+
+use crate::{cache::Cache, db::Db, error::ApiResult, state::AppState};
 
 /// Redemptions read per query.
 const BATCH: u64 = 100;
 
 /// Expires one overdue pending redemption with its refund; false when it was no longer
 /// pending (or not yet due) and nothing changed.
-pub async fn expire(state: &AppState, redemption: &redemptions::Model) -> ApiResult<bool> {
-    Ok(release(state, redemption, Release::Expire).await?.is_some())
+pub async fn expire(
+    db: &Db,
+    cache: &Cache,
+    now: DateTime<Utc>,
+    redemption: &redemptions::Model,
+) -> ApiResult<bool> {
+    Ok(release(db, cache, now, redemption, Release::Expire)
+        .await?
+        .is_some())
 }
 
 /// Expires every pending redemption due by now, each in its own transaction; answers how
@@ -41,7 +50,7 @@ pub async fn sweep_once(state: &AppState) -> ApiResult<u64> {
             .await?;
         for redemption in &batch {
             after = redemption.id;
-            match expire(state, redemption).await {
+            match expire(&state.db, &state.cache, now, redemption).await {
                 Ok(true) => expired += 1,
                 Ok(false) => {}
                 Err(e) => {

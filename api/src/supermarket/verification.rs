@@ -1,5 +1,6 @@
 //! Pickup (核销): staff of the goods' community turn a pickup code into a fulfilled redemption.
 
+use chrono::{DateTime, Utc};
 use entity::redemptions;
 use sea_orm::{
     sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -12,8 +13,9 @@ use super::{
 };
 use crate::{
     auth::{scope::managed_community, Caller},
+    cache::Cache,
+    db::Db,
     error::{ApiError, ApiResult},
-    state::AppState,
 };
 
 /// The redemption a code names in a community: the pending one holding it, else the newest
@@ -57,12 +59,14 @@ fn closed(status: &str) -> ApiError {
 /// recording who and when. A redemption past its deadline is expired on the spot, with its
 /// refund, by the sweeper's code path.
 pub async fn verify(
-    state: &AppState,
+    database: &Db,
+    cache: &Cache,
     caller: &Caller,
+    now: DateTime<Utc>,
     community_id: i64,
     input: VerifyInput,
 ) -> ApiResult<RedemptionView> {
-    let db = state.db.conn();
+    let db = database.conn();
     managed_community(db, caller, community_id).await?;
     let found = find_by_code(db, community_id, &input.code)
         .await?
@@ -70,8 +74,7 @@ pub async fn verify(
     if found.status != RedemptionStatus::Pending.as_str() {
         return Err(closed(&found.status));
     }
-    let now = state.clock.now();
-    let txn = state.db.begin_write().await?;
+    let txn = database.begin_write().await?;
     let fulfilled = redemptions::Entity::update_many()
         .col_expr(
             redemptions::Column::Status,
@@ -107,7 +110,7 @@ pub async fn verify(
             current.id
         )));
     }
-    sweeper::expire(state, &current).await?;
+    sweeper::expire(database, cache, now, &current).await?;
     let after = redemptions::Entity::find_by_id(found.id)
         .one(db)
         .await?
