@@ -2,6 +2,7 @@
 //! (SQLite by default; PostgreSQL and Redis when LINLI_TEST_DATABASE_URL and
 //! LINLI_TEST_REDIS_URL are set) and talks HTTP.
 
+mod contract;
 mod errors;
 mod health;
 mod helpers;
