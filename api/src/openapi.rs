@@ -94,16 +94,14 @@ impl Modify for SharedResponses {
             ];
             for (method, op) in operations {
                 let Some(op) = op else { continue };
-                let mut statuses = Vec::new();
-                if op.request_body.is_some() {
-                    statuses.extend(["400", "413", "415"]);
-                }
-                if method != HttpMethod::Get && path.starts_with("/api/") {
-                    statuses.push("429");
-                }
-                for status in statuses {
-                    let (_, name, text) = SHARED.iter().find(|(s, ..)| *s == status).unwrap();
-                    match op.responses.responses.get_mut(status) {
+                let reads_body = op.request_body.is_some();
+                let limited = method != HttpMethod::Get && path.starts_with("/api/");
+                let applies = |status: &str| match status {
+                    "429" => limited,
+                    _ => reads_body,
+                };
+                for (status, name, text) in SHARED.iter().filter(|(s, ..)| applies(s)) {
+                    match op.responses.responses.get_mut(*status) {
                         // The operation's own description comes first; the shared one is added.
                         Some(RefOr::T(own)) if !own.description.contains(text) => {
                             own.description = format!("{}; {text}", own.description);
@@ -111,7 +109,7 @@ impl Modify for SharedResponses {
                         Some(_) => {}
                         None => {
                             op.responses.responses.insert(
-                                status.to_owned(),
+                                (*status).to_owned(),
                                 RefOr::Ref(Ref::from_response_name(*name)),
                             );
                         }
