@@ -21,11 +21,60 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = Body::of(req, payload);
+        Box::pin(async move {
+            if !body.is_json {
+                return Err(unsupported_media_type());
+            }
+            let value: T = parse_json(&body.read().await?)?;
+            validate(&value)?;
+            Ok(ValidatedJson(value))
+        })
+    }
+}
+
+/// The payload of an action whose fields are all optional (`/approve`, `/cancel`, …): no body
+/// at all (whatever the content type) or JSON `null` stands for `T::default()`, else as
+/// `ValidatedJson`. Document the body as `request_body = Option<T>`.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = Body::of(req, payload);
+        Box::pin(async move {
+            let is_json = body.is_json;
+            let bytes = body.read().await?;
+            let value: T = if bytes.is_empty() {
+                T::default()
+            } else if is_json {
+                parse_json::<Option<T>>(&bytes)?.unwrap_or_default()
+            } else {
+                return Err(unsupported_media_type());
+            };
+            validate(&value)?;
+            Ok(OptionalJson(value))
+        })
+    }
+}
+
+/// A request body still to be read, with what its headers say about it.
+struct Body {
+    payload: Payload,
+    is_json: bool,
+    declared: Option<usize>,
+    limit: usize,
+    deadline: std::time::Duration,
+}
+
+impl Body {
+    fn of(req: &HttpRequest, payload: &mut Payload) -> Body {
         let limit = req
             .app_data::<web::Data<AppState>>()
             .map(|s| s.settings.json_limit)
             .unwrap_or(64 * 1024);
-        let deadline = body_deadline(req);
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -37,23 +86,21 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "请求内容须为 JSON（Content-Type: application/json）",
-                ));
-            }
-            if declared.is_some_and(|n| n > limit) {
-                return Err(too_large());
-            }
-            let body = read_body(&mut payload, limit, deadline).await?;
-            let value: T = parse_json(&body)?;
-            validate(&value)?;
-            Ok(ValidatedJson(value))
-        })
+        Body {
+            payload: payload.take(),
+            is_json,
+            declared,
+            limit,
+            deadline: body_deadline(req),
+        }
+    }
+
+    /// Reads the whole body, refusing more than the JSON limit or a body that trickles in.
+    async fn read(mut self) -> Result<web::BytesMut, ApiError> {
+        if self.declared.is_some_and(|n| n > self.limit) {
+            return Err(too_large());
+        }
+        read_body(&mut self.payload, self.limit, self.deadline).await
     }
 }
 
@@ -107,6 +154,14 @@ pub async fn read_body(
             "网络较慢，请求内容未能及时送达，请重试",
         )
     })?
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "请求内容须为 JSON（Content-Type: application/json）",
+    )
 }
 
 fn too_large() -> ApiError {

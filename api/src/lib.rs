@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod fallback;
 pub mod health;
 pub mod idempotency;
 pub mod identity;

@@ -1,7 +1,13 @@
-//! The OpenAPI document, assembled from each domain's paths.
+//! The OpenAPI document, assembled from each domain's paths, plus the answers every operation
+//! shares (bad bodies, rate limits) added in one place so new endpoints get them too.
 
 use utoipa::{
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        header::HeaderBuilder,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        server::ServerBuilder,
+        ContentBuilder, HttpMethod, Object, Ref, RefOr, Response, ResponseBuilder, Type,
+    },
     Modify, OpenApi,
 };
 
@@ -28,14 +34,118 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "linli API", description = "邻里: community governance for WeChat mini-programs. \
-        Errors answer `{code, message, fields?}`; authenticated calls send `Authorization: Bearer <access_token>`."),
+        Errors answer `{code, message, fields?}`; authenticated calls send `Authorization: Bearer <access_token>`. \
+        A method a path does not serve answers 405 `method_not_allowed` with an `Allow` header; an unknown path 404.",
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")),
     paths(health::healthz, health::readyz),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "health"), (name = "auth"), (name = "me"), (name = "roles"), (name = "regions"), (name = "residents"), (name = "points"), (name = "supermarket"))
+    tags(
+        (name = "health", description = "Liveness and readiness probes"),
+        (name = "auth", description = "WeChat and console logins, token rotation, logout"),
+        (name = "me", description = "The caller's own profile and phone"),
+        (name = "roles", description = "Role assignments (platform admins and street admins)"),
+        (name = "regions", description = "Districts, streets, communities and grids; nearest communities; locating a grid"),
+        (name = "residents", description = "Residence applications and their review by community staff"),
+        (name = "points", description = "Volunteer points (积分存折): passbook, earning rules, adjustments, leaderboard"),
+        (name = "supermarket", description = "The civility supermarket (文明超市): goods, redemptions, pickup verification"),
+    )
 )]
 struct BaseDoc;
+
+/// Answers shared by many operations, declared once under `components.responses`.
+const SHARED: &[(&str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequestBody",
+        "`invalid_json`: the body is not valid JSON; `invalid_body`: the body broke off",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "`payload_too_large`: the body is over 64 KiB",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "`unsupported_media_type`: the body is not `Content-Type: application/json`",
+    ),
+    (
+        "429",
+        "RateLimited",
+        "`rate_limited`: too many writes (or logins) for now; `Retry-After` says when to retry",
+    ),
+];
+
+/// Adds the shared answers: 400, 413 and 415 to operations that read a body, 429 to writes
+/// (the rate limiter counts every `/api/` write); puts the shared responses in `components`.
+struct SharedResponses;
+
+impl Modify for SharedResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                (HttpMethod::Get, &mut item.get),
+                (HttpMethod::Put, &mut item.put),
+                (HttpMethod::Post, &mut item.post),
+                (HttpMethod::Delete, &mut item.delete),
+                (HttpMethod::Patch, &mut item.patch),
+            ];
+            for (method, op) in operations {
+                let Some(op) = op else { continue };
+                let reads_body = op.request_body.is_some();
+                let limited = method != HttpMethod::Get && path.starts_with("/api/");
+                let applies = |status: &str| match status {
+                    "429" => limited,
+                    _ => reads_body,
+                };
+                for (status, name, text) in SHARED.iter().filter(|(s, ..)| applies(s)) {
+                    match op.responses.responses.get_mut(*status) {
+                        // The operation's own description comes first; the shared one is added.
+                        Some(RefOr::T(own)) if !own.description.contains(text) => {
+                            own.description = format!("{}; {text}", own.description);
+                        }
+                        Some(_) => {}
+                        None => {
+                            op.responses.responses.insert(
+                                (*status).to_owned(),
+                                RefOr::Ref(Ref::from_response_name(*name)),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (status, name, text) in SHARED {
+            components
+                .responses
+                .insert((*name).to_owned(), RefOr::T(shared_response(status, text)));
+        }
+        openapi.servers = Some(vec![ServerBuilder::new()
+            .url("/")
+            .description(Some("The server that serves this document"))
+            .build()]);
+    }
+}
+
+fn shared_response(status: &str, text: &str) -> Response {
+    let body = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("ErrorBody")))
+        .build();
+    let mut response = ResponseBuilder::new()
+        .description(text)
+        .content("application/json", body);
+    if status == "429" {
+        let seconds = HeaderBuilder::new()
+            .schema(Object::with_type(Type::Integer))
+            .description(Some("Seconds until the limit resets"))
+            .build();
+        response = response.header("Retry-After", seconds);
+    }
+    response.build()
+}
 
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
@@ -46,6 +156,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(residents::Doc::openapi());
     doc.merge(points::Doc::openapi());
     doc.merge(supermarket::Doc::openapi());
+    // After the merge, so that every domain's operations are covered.
+    SharedResponses.modify(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
 }

@@ -7,6 +7,7 @@ use validator::Validate;
 /// Query parameters of a paginated list.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

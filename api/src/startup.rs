@@ -4,9 +4,8 @@ use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{
     dev::Server,
-    http::StatusCode,
     middleware::{from_fn, Compress},
-    web, App, HttpRequest, HttpResponse, HttpServer, ResponseError,
+    web, App, HttpResponse, HttpServer,
 };
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -19,7 +18,7 @@ use crate::{
     config::Settings,
     db::Db,
     error::ApiError,
-    health, identity,
+    fallback, health, identity,
     middleware::{rate_limit, request_log},
     openapi, points, regions, residents, roles,
     state::AppState,
@@ -60,7 +59,8 @@ impl Application {
                         .error_handler(|_, _| ApiError::not_found("route").into()),
                 )
                 .configure(routes)
-                .default_service(web::to(unknown_route))
+                .default_service(web::to(fallback::unknown_route))
+                .wrap(from_fn(fallback::json_method_not_allowed))
                 .wrap(from_fn(rate_limit))
                 .wrap(Compress::default())
                 .wrap(from_fn(request_log))
@@ -156,20 +156,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(points::routes)
                 .configure(supermarket::routes),
         );
-}
-
-/// Unmatched requests: 405 when a resource matched the path but not the method, else 404.
-async fn unknown_route(req: HttpRequest) -> HttpResponse {
-    if req.match_pattern().is_some() {
-        ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "不支持该请求方法",
-        )
-        .error_response()
-    } else {
-        ApiError::not_found("route").error_response()
-    }
 }
 
 /// How long a graceful shutdown may take.

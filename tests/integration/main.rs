@@ -3,6 +3,7 @@
 //! LINLI_TEST_REDIS_URL are set) and talks HTTP.
 
 mod cache_outage;
+mod contract;
 mod errors;
 mod health;
 mod helpers;

@@ -335,6 +335,42 @@ async fn a_second_resident_at_the_same_address_shares_the_household() {
 }
 
 #[tokio::test]
+async fn a_bodiless_approve_works_for_the_staff_and_answers_404_to_another_communitys_staff() {
+    let app = TestApp::spawn().await;
+    let city = city(&app).await;
+    let alice = app.login("alice").await;
+    let id = file(&app, &alice, application(city.community, "1栋", "owner")).await;
+    let bodiless = |by: &User, content_type: Option<&str>| {
+        let mut request = app
+            .client
+            .post(format!("{}/api/v1/residences/{id}/approve", app.address))
+            .bearer_auth(&by.token);
+        if let Some(content_type) = content_type {
+            request = request.header(reqwest::header::CONTENT_TYPE, content_type);
+        }
+        request.send()
+    };
+
+    let outsider = bodiless(&city.other_staff, None).await.unwrap();
+    assert_eq!(outsider.status(), StatusCode::NOT_FOUND);
+    let outsider = bodiless(&city.other_staff, Some("text/plain"))
+        .await
+        .unwrap();
+    assert_eq!(outsider.status(), StatusCode::NOT_FOUND);
+    let approved = bodiless(&city.staff, None).await.unwrap();
+
+    assert_eq!(approved.status(), StatusCode::OK);
+    let body: Value = approved.json().await.unwrap();
+    assert_eq!(body["status"], "approved");
+    assert_eq!(audit_count(&app, "residence.approve").await, 1);
+    // A body, when sent, is still JSON: `null` stands for none, anything else is checked.
+    let (status, body) = approve(&app, &city.staff, id, Value::Null).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = approve(&app, &city.staff, id, json!({"grid": 1})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+#[tokio::test]
 async fn filing_the_same_address_again_while_pending_or_approved_is_a_conflict() {
     let app = TestApp::spawn().await;
     let city = city(&app).await;

@@ -172,6 +172,7 @@ pub enum Period {
 /// `GET /communities/{id}/points/leaderboard`.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LeaderboardQuery {
     /// `month` (default) or `year`.
     pub period: Option<Period>,

@@ -178,7 +178,7 @@ impl SubmitResidence {
 }
 
 /// `POST /residences/{id}/approve`: optionally place the household in a grid.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveResidence {
     /// Grid of the community to put the household in; defaults to the suggested grid.

@@ -6,7 +6,7 @@ use super::{dto::*, service};
 use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
-    extract::{ValidatedJson, ValidatedQuery},
+    extract::{OptionalJson, ValidatedJson, ValidatedQuery},
     state::AppState,
 };
 
@@ -78,9 +78,10 @@ pub async fn list_community_residences(
 }
 
 /// Approve a pending application: the applicant is tied to the address's household (created
-/// on first approval) and the household to `grid_id`, else to the suggested grid.
+/// on first approval) and the household to `grid_id`, else to the suggested grid. The body
+/// may be left out.
 #[utoipa::path(post, path = "/api/v1/residences/{id}/approve", tag = "residents",
-    params(("id" = i64, Path, description = "Residence id")), request_body = ApproveResidence,
+    params(("id" = i64, Path, description = "Residence id")), request_body = Option<ApproveResidence>,
     responses(
         (status = 200, description = "Approved", body = ResidenceView),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
@@ -91,7 +92,7 @@ pub async fn approve_residence(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     id: web::Path<i64>,
-    body: ValidatedJson<ApproveResidence>,
+    body: OptionalJson<ApproveResidence>,
 ) -> ApiResult<HttpResponse> {
     let view = service::approve(&state, &caller, id.into_inner(), body.0).await?;
     Ok(HttpResponse::Ok().json(view))

@@ -24,6 +24,7 @@ pub struct CreateAssignment {
 /// `GET /role-assignments` filters.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListAssignments {
     /// Only this user's assignments.
     #[validate(range(min = 1, message = "用户编号无效"))]
