@@ -17,7 +17,7 @@ use crate::{
     extract::validate,
     identity::{login, service as identity},
     regions::service::{communities, districts as district_service, grids},
-    residents::{dto::SubmitResidence, service as residents},
+    residents::{applications, dto::SubmitResidence, review},
     startup::build_state,
     state::AppState,
 };
@@ -43,15 +43,22 @@ fn square(lat: f64, lng: f64, size: f64) -> Value {
 }
 
 async fn mock_user(state: &AppState, name: &str, nickname: &str) -> anyhow::Result<Caller> {
-    let tokens = login::wechat_login(state, &format!("mock:{name}"))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let code = format!("mock:{name}");
+    let tokens = login::wechat_login(
+        &state.db,
+        &state.wechat,
+        &state.tokens,
+        state.clock.now(),
+        &code,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let caller = load_user(state.db.conn(), tokens.user.id)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .context("demo user")?;
     let update = dto(json!({ "nickname": nickname }))?;
-    identity::update_me(state, &caller, update)
+    identity::update_me(&state.db, &caller, state.clock.now(), update)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(caller)
@@ -148,7 +155,7 @@ async fn load(state: &AppState) -> anyhow::Result<()> {
     let staff = mock_user(state, "staff", "光明社区王书记").await?;
     let grant =
         dto(json!({ "user_id": staff.id(), "role": "community_staff", "scope_id": guangming }))?;
-    crate::roles::service::create(state, &admin, grant)
+    crate::roles::service::create(&state.db, &admin, state.clock.now(), grant)
         .await
         .map_err(err)?;
     let staff = load_user(state.db.conn(), staff.id())
@@ -172,13 +179,20 @@ async fn load(state: &AppState) -> anyhow::Result<()> {
             body["floor_area_m2"] = json!(area);
         }
         let submit: SubmitResidence = dto(body)?;
-        let residence = residents::submit(state, &user, submit.into_new().map_err(err)?)
+        let new = submit.into_new().map_err(err)?;
+        let residence = applications::submit(&state.db, &user, state.clock.now(), new)
             .await
             .map_err(err)?;
         if approve {
-            residents::approve(state, &staff, residence.id, dto(json!({}))?)
-                .await
-                .map_err(err)?;
+            review::approve(
+                &state.db,
+                &staff,
+                state.clock.now(),
+                residence.id,
+                dto(json!({}))?,
+            )
+            .await
+            .map_err(err)?;
         }
     }
     Ok(())

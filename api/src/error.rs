@@ -109,6 +109,16 @@ impl ApiError {
         )
     }
 
+    /// A not-found (404) of a scope becomes the not-found of the object asked for (`what`,
+    /// as in `not_found`), so a hidden scope hides its objects; other errors pass.
+    pub fn hidden_as(self, what: &'static str) -> Self {
+        if self.status == StatusCode::NOT_FOUND {
+            Self::not_found(what)
+        } else {
+            self
+        }
+    }
+
     /// 409 with a code and message.
     pub fn conflict(code: &'static str, message: &'static str) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)

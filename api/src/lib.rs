@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod cache;
 pub mod cli;
 pub mod client_addr;

@@ -87,7 +87,7 @@ pub async fn rate_limit(
             .await?;
         } else if write && path.starts_with("/api/") {
             let verified =
-                bearer(req.request()).and_then(|t| state.jwt.verify(t, state.clock.now()));
+                bearer(req.request()).and_then(|t| state.tokens.keys.verify(t, state.clock.now()));
             let subject = match verified {
                 Some(claims) => {
                     // The extractor takes the checked token from here instead of checking

@@ -12,7 +12,7 @@ use secrecy::ExposeSecret;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    auth::jwt::JwtKeys,
+    auth::jwt::Tokens,
     cache::Cache,
     clock::Clock,
     config::Settings,
@@ -118,7 +118,11 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         None => Cache::memory(),
     };
     let wechat = Wechat::new(settings.wechat.clone())?;
-    let jwt = JwtKeys::new(settings.jwt_secret.expose_secret());
+    let tokens = Tokens::new(
+        settings.jwt_secret.expose_secret(),
+        settings.access_ttl,
+        settings.refresh_ttl,
+    )?;
     let supermarket = supermarket::gate::Counter::new(settings.redemption_ttl)?;
     for warning in settings.warnings() {
         tracing::warn!("{warning}");
@@ -128,7 +132,7 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         cache,
         wechat,
         clock,
-        jwt,
+        tokens,
         settings,
         supermarket,
     })

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::{
-    auth::jwt::JwtKeys, cache::Cache, clock::Clock, config::Settings, db::Db,
+    auth::jwt::Tokens, cache::Cache, clock::Clock, config::Settings, db::Db,
     supermarket::gate::Counter, wechat::Wechat,
 };
 
@@ -17,8 +17,8 @@ pub struct AppState {
     pub wechat: Wechat,
     /// The clock (tests move it).
     pub clock: Arc<Clock>,
-    /// Access-token keys.
-    pub jwt: JwtKeys,
+    /// Access-token keys and token lifetimes.
+    pub tokens: Tokens,
     /// Settings.
     pub settings: Settings,
     /// The supermarket's counter: queues per goods item and the pickup deadline.

@@ -44,7 +44,8 @@ impl FromRequest for AuthUser {
                 None => {
                     let token = token.ok_or_else(ApiError::unauthorized)?;
                     state
-                        .jwt
+                        .tokens
+                        .keys
                         .verify(&token, state.clock.now())
                         .ok_or_else(ApiError::unauthorized)?
                 }

@@ -34,6 +34,31 @@ pub struct TokenClaims {
     pub session_id: i64,
 }
 
+/// What issuing tokens needs: the access-token keys and the lifetimes of both tokens.
+pub struct Tokens {
+    /// Signs and checks access tokens.
+    pub keys: JwtKeys,
+    /// Lifetime of an access token.
+    pub access_ttl: std::time::Duration,
+    /// Lifetime of a refresh token.
+    pub refresh_ttl: chrono::Duration,
+}
+
+impl Tokens {
+    /// Keys from the secret, with the lifetimes.
+    pub fn new(
+        secret: &str,
+        access_ttl: std::time::Duration,
+        refresh_ttl: std::time::Duration,
+    ) -> anyhow::Result<Self> {
+        Ok(Tokens {
+            keys: JwtKeys::new(secret),
+            access_ttl,
+            refresh_ttl: chrono::Duration::from_std(refresh_ttl)?,
+        })
+    }
+}
+
 /// Keys and validation rules for access tokens.
 pub struct JwtKeys {
     encoding: EncodingKey,

@@ -13,16 +13,27 @@ pub fn manages_community(caller: &Caller, community: &communities::Model) -> boo
         || caller.holds(Role::CommunityStaff, community.id)
 }
 
+/// The community, if it exists and the caller manages it. Callers that answer for another
+/// object (a residence, goods) turn `None` into their own not-found.
+pub async fn find_managed_community<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    community_id: i64,
+) -> ApiResult<Option<communities::Model>> {
+    Ok(communities::Entity::find_by_id(community_id)
+        .one(db)
+        .await?
+        .filter(|c| manages_community(caller, c)))
+}
+
 /// The community, if the caller manages it; otherwise 404.
 pub async fn managed_community<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
     community_id: i64,
 ) -> ApiResult<communities::Model> {
-    communities::Entity::find_by_id(community_id)
-        .one(db)
+    find_managed_community(db, caller, community_id)
         .await?
-        .filter(|c| manages_community(caller, c))
         .ok_or_else(|| ApiError::not_found("community"))
 }
 
@@ -52,10 +63,9 @@ pub async fn managed_grid<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("grid"))?;
-    let community = match managed_community(db, caller, grid.community_id).await {
-        Err(e) if e.code() == "not_found" => return Err(ApiError::not_found("grid")),
-        other => other?,
-    };
+    let community = find_managed_community(db, caller, grid.community_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("grid"))?;
     Ok((grid, community))
 }
 

@@ -24,7 +24,16 @@ pub async fn wechat_login(
     state: web::Data<AppState>,
     body: ValidatedJson<WechatLogin>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(login::wechat_login(&state, &body.0.code).await?))
+    Ok(HttpResponse::Ok().json(
+        login::wechat_login(
+            &state.db,
+            &state.wechat,
+            &state.tokens,
+            state.clock.now(),
+            &body.0.code,
+        )
+        .await?,
+    ))
 }
 
 /// Log in to the staff console with a username and password.
@@ -41,8 +50,16 @@ pub async fn password_login(
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     crate::middleware::limit_password_username(&state, &body.username).await?;
-    Ok(HttpResponse::Ok()
-        .json(login::password_login(&state, &body.username, &body.password).await?))
+    Ok(HttpResponse::Ok().json(
+        login::password_login(
+            &state.db,
+            &state.tokens,
+            state.clock.now(),
+            &body.username,
+            &body.password,
+        )
+        .await?,
+    ))
 }
 
 /// Exchange a refresh token for new tokens (the old one stops working; reusing it ends the session).
@@ -56,7 +73,15 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: ValidatedJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(sessions::refresh(&state, &body.0.refresh_token).await?))
+    Ok(HttpResponse::Ok().json(
+        sessions::refresh(
+            &state.db,
+            &state.tokens,
+            state.clock.now(),
+            &body.0.refresh_token,
+        )
+        .await?,
+    ))
 }
 
 /// End the session of a refresh token.
@@ -68,7 +93,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     body: ValidatedJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    sessions::logout(&state, &body.0.refresh_token).await?;
+    sessions::logout(&state.db, state.clock.now(), &body.0.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -82,7 +107,7 @@ pub async fn logout_all(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
 ) -> ApiResult<HttpResponse> {
-    sessions::logout_all(&state, &caller).await?;
+    sessions::logout_all(&state.db, &caller, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -95,7 +120,7 @@ pub async fn get_me(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::me(&state, &caller).await?))
+    Ok(HttpResponse::Ok().json(service::me(state.db.conn(), &caller).await?))
 }
 
 /// Change the caller's nickname or avatar.
@@ -109,7 +134,8 @@ pub async fn update_me(
     AuthUser(caller): AuthUser,
     body: ValidatedJson<UpdateMe>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::update_me(&state, &caller, body.0).await?))
+    Ok(HttpResponse::Ok()
+        .json(service::update_me(&state.db, &caller, state.clock.now(), body.0).await?))
 }
 
 /// Bind the phone number from WeChat's phone-number button.
@@ -126,5 +152,15 @@ pub async fn bind_phone(
     AuthUser(caller): AuthUser,
     body: ValidatedJson<BindPhone>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::bind_phone(&state, &caller, &body.0.code).await?))
+    Ok(HttpResponse::Ok().json(
+        service::bind_phone(
+            &state.db,
+            &state.wechat,
+            &state.cache,
+            &caller,
+            state.clock.now(),
+            &body.0.code,
+        )
+        .await?,
+    ))
 }

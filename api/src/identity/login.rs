@@ -4,6 +4,7 @@ use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
 };
+use chrono::{DateTime, Utc};
 use entity::{role_assignments, users};
 use sea_orm::{
     sea_query::OnConflict, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel,
@@ -12,24 +13,28 @@ use sea_orm::{
 
 use super::{dto::TokenResponse, sessions};
 use crate::{
-    auth::Role,
+    auth::{jwt::Tokens, Role},
     clock::Clock,
     db::Db,
     error::{ApiError, ApiResult},
-    state::AppState,
-    wechat,
+    wechat::{self, Wechat},
 };
 
 /// Logs in with a `wx.login` code, creating the user on first sight.
-pub async fn wechat_login(state: &AppState, code: &str) -> ApiResult<TokenResponse> {
-    let session = state.wechat.code_to_session(code).await?;
-    let nickname = if state.wechat.is_mock() {
+pub async fn wechat_login(
+    db: &Db,
+    wechat: &Wechat,
+    tokens: &Tokens,
+    now: DateTime<Utc>,
+    code: &str,
+) -> ApiResult<TokenResponse> {
+    let session = wechat.code_to_session(code).await?;
+    let nickname = if wechat.is_mock() {
         wechat::mock_nickname(code)
     } else {
         None
     };
-    let now = state.clock.now();
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     // Insert-or-keep, so two first logins of one person at once both succeed.
     users::Entity::insert(users::ActiveModel {
         openid: Set(Some(session.openid.clone())),
@@ -62,20 +67,22 @@ pub async fn wechat_login(state: &AppState, code: &str) -> ApiResult<TokenRespon
     if user.disabled {
         return Err(disabled());
     }
-    let tokens = sessions::issue_tokens(state, &txn, &user, None).await?;
+    let issued = sessions::issue_tokens(&*txn, tokens, now, &user, None).await?;
     txn.commit().await?;
-    sessions::tokens_response(state, user, tokens).await
+    sessions::tokens_response(db.conn(), tokens, user, issued).await
 }
 
 /// Logs in a console user by username and password.
 pub async fn password_login(
-    state: &AppState,
+    db: &Db,
+    tokens: &Tokens,
+    now: DateTime<Utc>,
     username: &str,
     password: &str,
 ) -> ApiResult<TokenResponse> {
     let user = users::Entity::find()
         .filter(users::Column::Username.eq(username))
-        .one(state.db.conn())
+        .one(db.conn())
         .await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let password = password.to_owned();
@@ -89,10 +96,10 @@ pub async fn password_login(
     if user.disabled {
         return Err(disabled());
     }
-    let txn = state.db.begin_write().await?;
-    let tokens = sessions::issue_tokens(state, &txn, &user, None).await?;
+    let txn = db.begin_write().await?;
+    let issued = sessions::issue_tokens(&*txn, tokens, now, &user, None).await?;
     txn.commit().await?;
-    sessions::tokens_response(state, user, tokens).await
+    sessions::tokens_response(db.conn(), tokens, user, issued).await
 }
 
 /// Creates a platform admin with a password, or resets the password and role of an existing one.

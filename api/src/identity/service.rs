@@ -1,5 +1,9 @@
 //! The caller's profile: view, nickname and avatar, phone binding.
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
 use entity::{communities, grids, role_assignments, streets, users};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
@@ -8,18 +12,26 @@ use sea_orm::{
 use super::dto::{MeView, RoleView, UpdateMe};
 use crate::{
     auth::{Caller, Role},
+    batch::by_ids,
+    cache::Cache,
+    db::Db,
     error::{ApiError, ApiResult},
-    state::AppState,
+    wechat::Wechat,
 };
 
 /// The caller's profile with roles.
-pub async fn me(state: &AppState, caller: &Caller) -> ApiResult<MeView> {
-    me_view(state.db.conn(), caller.user.clone()).await
+pub async fn me<C: ConnectionTrait>(db: &C, caller: &Caller) -> ApiResult<MeView> {
+    me_view(db, caller.user.clone()).await
 }
 
 /// Updates nickname and avatar.
-pub async fn update_me(state: &AppState, caller: &Caller, input: UpdateMe) -> ApiResult<MeView> {
-    let txn = state.db.begin_write().await?;
+pub async fn update_me(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    input: UpdateMe,
+) -> ApiResult<MeView> {
+    let txn = db.begin_write().await?;
     let mut active = caller.user.clone().into_active_model();
     if let Some(nickname) = input.nickname {
         let nickname = nickname.trim().to_owned();
@@ -34,43 +46,50 @@ pub async fn update_me(state: &AppState, caller: &Caller, input: UpdateMe) -> Ap
         }
         active.avatar_url = Set(Some(url));
     }
-    active.updated_at = Set(state.clock.now());
+    active.updated_at = Set(now);
     let user = active.update(&*txn).await?;
     txn.commit().await?;
-    me_view(state.db.conn(), user).await
+    me_view(db.conn(), user).await
 }
 
 /// Binds the phone number from WeChat's phone button.
-pub async fn bind_phone(state: &AppState, caller: &Caller, code: &str) -> ApiResult<MeView> {
-    let phone = state.wechat.phone_number(&state.cache, code).await?;
-    let txn = state.db.begin_write().await?;
+pub async fn bind_phone(
+    db: &Db,
+    wechat: &Wechat,
+    cache: &Cache,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    code: &str,
+) -> ApiResult<MeView> {
+    let phone = wechat.phone_number(cache, code).await?;
+    let txn = db.begin_write().await?;
     let mut active = caller.user.clone().into_active_model();
     active.phone = Set(Some(phone));
-    active.updated_at = Set(state.clock.now());
+    active.updated_at = Set(now);
     let user = active.update(&*txn).await?;
     txn.commit().await?;
-    me_view(state.db.conn(), user).await
+    me_view(db.conn(), user).await
 }
 
 /// The profile of a user as its owner sees it.
 pub async fn me_view<C: ConnectionTrait>(db: &C, user: users::Model) -> ApiResult<MeView> {
-    let grants = role_assignments::Entity::find()
+    let grants: Vec<(role_assignments::Model, Role)> = role_assignments::Entity::find()
         .filter(role_assignments::Column::UserId.eq(user.id))
         .all(db)
-        .await?;
-    let mut roles = Vec::with_capacity(grants.len());
-    for grant in grants {
-        let Some(role) = Role::parse(&grant.role) else {
-            continue;
-        };
-        let scope_name = scope_name(db, role, grant.scope_id).await?;
-        roles.push(RoleView {
+        .await?
+        .into_iter()
+        .filter_map(|g| Role::parse(&g.role).map(|role| (g, role)))
+        .collect();
+    let names = scope_names(db, grants.iter().map(|(g, role)| (*role, g.scope_id))).await?;
+    let roles = grants
+        .into_iter()
+        .map(|(grant, role)| RoleView {
             id: grant.id,
             role,
             scope_id: grant.scope_id,
-            scope_name,
-        });
-    }
+            scope_name: names.get(&(role, grant.scope_id)).cloned(),
+        })
+        .collect();
     Ok(MeView {
         id: user.id,
         nickname: user.nickname,
@@ -80,25 +99,32 @@ pub async fn me_view<C: ConnectionTrait>(db: &C, user: users::Model) -> ApiResul
     })
 }
 
-/// The name of a role's scope.
-pub async fn scope_name<C: ConnectionTrait>(
+/// The names of role scopes (the platform, streets, communities, grids) by role and id: one
+/// query per kind of scope, however many roles.
+pub async fn scope_names<C: ConnectionTrait>(
     db: &C,
-    role: Role,
-    scope_id: i64,
-) -> ApiResult<Option<String>> {
-    Ok(match role {
-        Role::PlatformAdmin => Some("平台".to_owned()),
-        Role::StreetAdmin => streets::Entity::find_by_id(scope_id)
-            .one(db)
-            .await?
-            .map(|s| s.name),
-        Role::CommunityStaff => communities::Entity::find_by_id(scope_id)
-            .one(db)
-            .await?
-            .map(|c| c.name),
-        Role::GridWorker => grids::Entity::find_by_id(scope_id)
-            .one(db)
-            .await?
-            .map(|g| g.name),
-    })
+    scopes: impl IntoIterator<Item = (Role, i64)>,
+) -> ApiResult<HashMap<(Role, i64), String>> {
+    let scopes: Vec<(Role, i64)> = scopes.into_iter().collect();
+    let ids = |wanted: Role| {
+        scopes
+            .iter()
+            .filter(move |(role, _)| *role == wanted)
+            .map(|(_, id)| *id)
+    };
+    let mut names = HashMap::new();
+    if scopes.iter().any(|(role, _)| *role == Role::PlatformAdmin) {
+        names.insert((Role::PlatformAdmin, 0), "平台".to_owned());
+    }
+    for (id, s) in by_ids::<streets::Entity, _>(db, ids(Role::StreetAdmin), |s| s.id).await? {
+        names.insert((Role::StreetAdmin, id), s.name);
+    }
+    let communities = ids(Role::CommunityStaff);
+    for (id, c) in by_ids::<communities::Entity, _>(db, communities, |c| c.id).await? {
+        names.insert((Role::CommunityStaff, id), c.name);
+    }
+    for (id, g) in by_ids::<grids::Entity, _>(db, ids(Role::GridWorker), |g| g.id).await? {
+        names.insert((Role::GridWorker, id), g.name);
+    }
+    Ok(names)
 }

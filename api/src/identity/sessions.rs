@@ -13,16 +13,23 @@ use sha2::{Digest, Sha256};
 
 use super::{dto::TokenResponse, service::me_view};
 use crate::{
-    auth::{jwt::TokenClaims, Caller},
+    auth::{
+        jwt::{TokenClaims, Tokens},
+        Caller,
+    },
+    db::Db,
     error::{ApiError, ApiResult},
-    state::AppState,
 };
 
 /// Exchanges a refresh token for new tokens; a token used twice ends its whole session, and
 /// a session of a disabled account or of an older token version refreshes no more.
-pub async fn refresh(state: &AppState, presented: &str) -> ApiResult<TokenResponse> {
-    let now = state.clock.now();
-    let txn = state.db.begin_write().await?;
+pub async fn refresh(
+    db: &Db,
+    tokens: &Tokens,
+    now: DateTime<Utc>,
+    presented: &str,
+) -> ApiResult<TokenResponse> {
+    let txn = db.begin_write().await?;
     let token = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::TokenHash.eq(hash_token(presented)))
         .one(&*txn)
@@ -71,29 +78,29 @@ pub async fn refresh(state: &AppState, presented: &str) -> ApiResult<TokenRespon
         txn.commit().await?;
         return Err(invalid_refresh());
     };
-    let tokens = issue_tokens(state, &txn, &user, Some(session)).await?;
+    let issued = issue_tokens(&*txn, tokens, now, &user, Some(session)).await?;
     txn.commit().await?;
-    tokens_response(state, user, tokens).await
+    tokens_response(db.conn(), tokens, user, issued).await
 }
 
 /// Ends the session of a refresh token; unknown tokens are ignored.
-pub async fn logout(state: &AppState, presented: &str) -> ApiResult<()> {
-    let txn = state.db.begin_write().await?;
+pub async fn logout(db: &Db, now: DateTime<Utc>, presented: &str) -> ApiResult<()> {
+    let txn = db.begin_write().await?;
     let token = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::TokenHash.eq(hash_token(presented)))
         .one(&*txn)
         .await?;
     if let Some(token) = token {
-        revoke_family(&*txn, &token.family_id, state.clock.now()).await?;
+        revoke_family(&*txn, &token.family_id, now).await?;
     }
     txn.commit().await?;
     Ok(())
 }
 
 /// Ends every session of the caller, this one included.
-pub async fn logout_all(state: &AppState, caller: &Caller) -> ApiResult<()> {
-    let txn = state.db.begin_write().await?;
-    revoke_all(&*txn, caller.id(), state.clock.now()).await?;
+pub async fn logout_all(db: &Db, caller: &Caller, now: DateTime<Utc>) -> ApiResult<()> {
+    let txn = db.begin_write().await?;
+    revoke_all(&*txn, caller.id(), now).await?;
     txn.commit().await?;
     tracing::info!(user_id = caller.id(), "every session ended");
     Ok(())
@@ -128,12 +135,12 @@ pub(super) struct Issued {
 
 /// Issues tokens in `session`, or in a new session at the user's current token version.
 pub(super) async fn issue_tokens<C: ConnectionTrait>(
-    state: &AppState,
     db: &C,
+    tokens: &Tokens,
+    now: DateTime<Utc>,
     user: &users::Model,
     session: Option<sessions::Model>,
 ) -> ApiResult<Issued> {
-    let now = state.clock.now();
     let session = match session {
         Some(session) => session,
         None => {
@@ -156,9 +163,7 @@ pub(super) async fn issue_tokens<C: ConnectionTrait>(
         user_id: Set(user.id),
         family_id: Set(session.family_id),
         token_hash: Set(hash_token(&refresh)),
-        expires_at: Set(now
-            + chrono::Duration::from_std(state.settings.refresh_ttl)
-                .map_err(ApiError::internal)?),
+        expires_at: Set(now + tokens.refresh_ttl),
         rotated_at: Set(None),
         revoked_at: Set(None),
         created_at: Set(now),
@@ -171,22 +176,23 @@ pub(super) async fn issue_tokens<C: ConnectionTrait>(
         version: user.token_version,
         session_id: session.id,
     };
-    let access = state.jwt.issue(claims, now, state.settings.access_ttl);
+    let access = tokens.keys.issue(claims, now, tokens.access_ttl);
     Ok(Issued { access, refresh })
 }
 
 /// The login answer: both tokens and the profile.
-pub(super) async fn tokens_response(
-    state: &AppState,
+pub(super) async fn tokens_response<C: ConnectionTrait>(
+    db: &C,
+    tokens: &Tokens,
     user: users::Model,
-    tokens: Issued,
+    issued: Issued,
 ) -> ApiResult<TokenResponse> {
     Ok(TokenResponse {
-        access_token: tokens.access,
-        refresh_token: tokens.refresh,
+        access_token: issued.access,
+        refresh_token: issued.refresh,
         token_type: "Bearer",
-        expires_in: state.settings.access_ttl.as_secs(),
-        user: me_view(state.db.conn(), user).await?,
+        expires_in: tokens.access_ttl.as_secs(),
+        user: me_view(db, user).await?,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::{dto::*, service};
+use super::{applications, dto::*, review};
 use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
@@ -25,7 +25,8 @@ pub async fn create_residence(
     body: ValidatedJson<SubmitResidence>,
 ) -> ApiResult<HttpResponse> {
     let input = body.0.into_new()?;
-    Ok(HttpResponse::Created().json(service::submit(&state, &caller, input).await?))
+    Ok(HttpResponse::Created()
+        .json(applications::submit(&state.db, &caller, state.clock.now(), input).await?))
 }
 
 /// The caller's residence applications, newest first.
@@ -37,7 +38,7 @@ pub async fn list_my_residences(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::list_mine(state.db.conn(), &caller).await?))
+    Ok(HttpResponse::Ok().json(applications::list_mine(state.db.conn(), &caller).await?))
 }
 
 /// Withdraw one of the caller's own pending applications.
@@ -53,7 +54,7 @@ pub async fn withdraw_residence(
     AuthUser(caller): AuthUser,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    service::withdraw(&state, &caller, id.into_inner()).await?;
+    applications::withdraw(&state.db, &caller, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -73,7 +74,7 @@ pub async fn list_community_residences(
     query: ValidatedQuery<ListResidencesQuery>,
 ) -> ApiResult<HttpResponse> {
     let page =
-        service::list_for_community(state.db.conn(), &caller, id.into_inner(), query.0).await?;
+        review::list_for_community(state.db.conn(), &caller, id.into_inner(), query.0).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -94,7 +95,14 @@ pub async fn approve_residence(
     id: web::Path<i64>,
     body: OptionalJson<ApproveResidence>,
 ) -> ApiResult<HttpResponse> {
-    let view = service::approve(&state, &caller, id.into_inner(), body.0).await?;
+    let view = review::approve(
+        &state.db,
+        &caller,
+        state.clock.now(),
+        id.into_inner(),
+        body.0,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -113,6 +121,13 @@ pub async fn reject_residence(
     id: web::Path<i64>,
     body: ValidatedJson<RejectResidence>,
 ) -> ApiResult<HttpResponse> {
-    let view = service::reject(&state, &caller, id.into_inner(), body.0).await?;
+    let view = review::reject(
+        &state.db,
+        &caller,
+        state.clock.now(),
+        id.into_inner(),
+        body.0,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -1,10 +1,11 @@
 //! The residents domain: residents file their address, community staff approve it, and an
 //! approved residence ties the user to a household (and the household to a grid).
 
+pub mod applications;
 pub mod dto;
 pub mod handlers;
 pub mod membership;
-pub mod service;
+pub mod review;
 
 use actix_web::web;
 use utoipa::OpenApi;

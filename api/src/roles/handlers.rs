@@ -25,7 +25,8 @@ pub async fn create_role_assignment(
     AuthUser(caller): AuthUser,
     body: ValidatedJson<CreateAssignment>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Created().json(service::create(&state, &caller, body.0).await?))
+    Ok(HttpResponse::Created()
+        .json(service::create(&state.db, &caller, state.clock.now(), body.0).await?))
 }
 
 /// List role assignments within the caller's scopes.
@@ -40,7 +41,7 @@ pub async fn list_role_assignments(
     AuthUser(caller): AuthUser,
     query: ValidatedQuery<ListAssignments>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::list(&state, &caller, query.0).await?))
+    Ok(HttpResponse::Ok().json(service::list(state.db.conn(), &caller, query.0).await?))
 }
 
 /// Revoke a role; effective on the holder's next request.
@@ -57,6 +58,6 @@ pub async fn delete_role_assignment(
     AuthUser(caller): AuthUser,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    service::delete(&state, &caller, id.into_inner()).await?;
+    service::delete(&state.db, &caller, state.clock.now(), id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

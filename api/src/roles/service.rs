@@ -1,5 +1,6 @@
 //! Who may assign which role where, and the assignments themselves.
 
+use chrono::{DateTime, Utc};
 use entity::{communities, grids, role_assignments, streets, users};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
@@ -10,10 +11,11 @@ use super::dto::{AssignmentPage, AssignmentView, CreateAssignment, ListAssignmen
 use crate::{
     audit::{self, Audit},
     auth::{Caller, Role},
+    batch::by_ids,
+    db::Db,
     error::{is_unique_violation, ApiError, ApiResult},
-    identity::service::scope_name,
-    pagination::PageQuery,
-    state::AppState,
+    identity::service::scope_names,
+    pagination::{Page, PageQuery},
 };
 
 /// The scopes a caller manages: streets, communities and grids whose roles they may grant.
@@ -115,21 +117,21 @@ async fn authorize<C: ConnectionTrait>(
 
 /// Grants a role.
 pub async fn create(
-    state: &AppState,
+    db: &Db,
     caller: &Caller,
+    now: DateTime<Utc>,
     input: CreateAssignment,
 ) -> ApiResult<AssignmentView> {
     let scope_id = input.scope_id.unwrap_or(0);
     if input.role != Role::PlatformAdmin && scope_id == 0 {
         return Err(ApiError::field("scope_id", "请指定范围编号"));
     }
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     authorize(&txn, caller, input.role, scope_id).await?;
     let user = users::Entity::find_by_id(input.user_id)
         .one(&txn)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
-    let now = state.clock.now();
     let row = role_assignments::ActiveModel {
         user_id: Set(user.id),
         role: Set(input.role.as_str().to_owned()),
@@ -168,23 +170,25 @@ pub async fn create(
         },
     )
     .await?;
-    let view = view(&txn, row, user.nickname).await?;
+    let scope_name = scope_names(&txn, [(input.role, scope_id)])
+        .await?
+        .remove(&(input.role, scope_id));
     txn.commit().await?;
-    Ok(view)
+    Ok(view(row, input.role, user.nickname, scope_name))
 }
 
 /// Revokes a role; the last platform admin cannot be removed.
-pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ApiResult<()> {
-    let txn = state.db.begin_write().await?;
+pub async fn delete(db: &Db, caller: &Caller, now: DateTime<Utc>, id: i64) -> ApiResult<()> {
+    let txn = db.begin_write().await?;
     let row = role_assignments::Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or_else(|| ApiError::not_found("role_assignment"))?;
     let role = Role::parse(&row.role).ok_or_else(|| ApiError::not_found("role_assignment"))?;
-    match authorize(&txn, caller, role, row.scope_id).await {
-        Err(e) if e.code() == "not_found" => return Err(ApiError::not_found("role_assignment")),
-        other => other?,
-    }
+    // A scope the caller cannot see hides its assignments too.
+    authorize(&txn, caller, role, row.scope_id)
+        .await
+        .map_err(|e| e.hidden_as("role_assignment"))?;
     if role == Role::PlatformAdmin {
         // Lock every platform-admin row before counting: two admins revoking each other at
         // once run one after the other, and the second sees one admin left (PostgreSQL
@@ -227,7 +231,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ApiResult<()>
     }
     audit::record(
         &txn,
-        state.clock.now(),
+        now,
         Audit {
             actor_id: caller.id(),
             action: "role.revoke",
@@ -243,15 +247,14 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ApiResult<()>
 }
 
 /// Lists the assignments within the caller's scopes, newest first.
-pub async fn list(
-    state: &AppState,
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
     caller: &Caller,
     query: ListAssignments,
 ) -> ApiResult<AssignmentPage> {
     if caller.grants.is_empty() {
         return Err(ApiError::forbidden());
     }
-    let db = state.db.conn();
     let page = PageQuery {
         cursor: query.cursor,
         limit: query.limit,
@@ -278,37 +281,47 @@ pub async fn list(
         select = select.filter(role_assignments::Column::Id.lt(before));
     }
     let rows = select.limit(page.limit() + 1).all(db).await?;
-    let page = crate::pagination::Page::from_rows(rows, page.limit(), |r| r.id);
-    let mut items = Vec::with_capacity(page.items.len());
-    for row in page.items {
-        let nickname = users::Entity::find_by_id(row.user_id)
-            .one(db)
-            .await?
-            .map(|u| u.nickname)
-            .unwrap_or_default();
-        items.push(view(db, row, nickname).await?);
-    }
+    let page = Page::from_rows(rows, page.limit(), |r| r.id);
+    let users =
+        by_ids::<users::Entity, _>(db, page.items.iter().map(|r| r.user_id), |u| u.id).await?;
+    let rows: Vec<(role_assignments::Model, Role)> = page
+        .items
+        .into_iter()
+        .map(|row| parse_role(&row.role).map(|role| (row, role)))
+        .collect::<ApiResult<_>>()?;
+    let names = scope_names(db, rows.iter().map(|(r, role)| (*role, r.scope_id))).await?;
+    let items = rows
+        .into_iter()
+        .map(|(row, role)| {
+            let nickname = users.get(&row.user_id).map(|u| u.nickname.clone());
+            let scope_name = names.get(&(role, row.scope_id)).cloned();
+            view(row, role, nickname.unwrap_or_default(), scope_name)
+        })
+        .collect();
     Ok(AssignmentPage {
         items,
         next_cursor: page.next_cursor,
     })
 }
 
-async fn view<C: ConnectionTrait>(
-    db: &C,
+fn parse_role(stored: &str) -> ApiResult<Role> {
+    Role::parse(stored).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role {stored}")))
+}
+
+fn view(
     row: role_assignments::Model,
+    role: Role,
     nickname: String,
-) -> ApiResult<AssignmentView> {
-    let role = Role::parse(&row.role)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role {}", row.role)))?;
-    Ok(AssignmentView {
+    scope_name: Option<String>,
+) -> AssignmentView {
+    AssignmentView {
         id: row.id,
         user_id: row.user_id,
         nickname,
         role,
         scope_id: row.scope_id,
-        scope_name: scope_name(db, role, row.scope_id).await?,
+        scope_name,
         created_by: row.created_by,
         created_at: row.created_at,
-    })
+    }
 }

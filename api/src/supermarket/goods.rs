@@ -13,7 +13,10 @@ use sea_orm::{
 use super::dto::{CreateGoods, GoodsList, GoodsView, RestockInput, UpdateGoods};
 use crate::{
     audit::{self, Audit},
-    auth::{scope::managed_community, Caller},
+    auth::{
+        scope::{find_managed_community, managed_community},
+        Caller,
+    },
     cache::Cache,
     db::Db,
     error::{ApiError, ApiResult},
@@ -50,11 +53,10 @@ async fn managed_goods<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(goods_not_found)?;
-    match managed_community(db, caller, goods.community_id).await {
-        Ok(_) => Ok(goods),
-        Err(e) if e.code() == "not_found" => Err(goods_not_found()),
-        Err(e) => Err(e),
-    }
+    find_managed_community(db, caller, goods.community_id)
+        .await?
+        .ok_or_else(goods_not_found)?;
+    Ok(goods)
 }
 
 /// Puts new goods on a community's shelf (staff); audited. With an `Idempotency-Key`

@@ -1,148 +1,32 @@
-//! Residence applications: filing, withdrawing, and staff review that ties a user to a household.
-
-use std::collections::HashMap;
+//! Staff review of residence applications: the queue, approval (which ties the applicant to
+//! a household and the household to a grid) and rejection. Nobody reviews their own.
 
 use chrono::{DateTime, Utc};
 use entity::{communities, grids, households, residences, users};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::dto::{
-    dm2_to_m2, Applicant, ApproveResidence, ListResidencesQuery, NewResidence, RejectResidence,
-    ResidenceRelation, ResidenceReview, ResidenceReviewPage, ResidenceStatus, ResidenceView,
+use super::{
+    applications::{households_of, not_pending, view, PENDING},
+    dto::{
+        Applicant, ApproveResidence, ListResidencesQuery, RejectResidence, ResidenceRelation,
+        ResidenceReview, ResidenceReviewPage, ResidenceStatus, ResidenceView,
+    },
 };
 use crate::{
     audit::{self, Audit},
-    auth::{scope::managed_community, Caller},
-    error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult},
+    auth::{
+        scope::{find_managed_community, managed_community},
+        Caller,
+    },
+    batch::by_ids,
+    db::Db,
+    error::{ApiError, ApiResult},
     pagination::{Page, PageQuery},
     privacy::mask_phone,
-    regions::service::locate_grid,
-    state::AppState,
 };
-
-const PENDING: &str = "pending";
-
-/// Files an application for the caller; the grid is only suggested from the location,
-/// which is used here and then dropped.
-pub async fn submit(
-    state: &AppState,
-    caller: &Caller,
-    input: NewResidence,
-) -> ApiResult<ResidenceView> {
-    let db = state.db.conn();
-    let community = communities::Entity::find_by_id(input.community_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("community"))?;
-    let suggested_grid_id = match input.location {
-        Some(at) => locate_grid(db, community.id, at.lat, at.lng)
-            .await?
-            .map(|g| g.id),
-        None => None,
-    };
-    let now = state.clock.now();
-    let txn = state.db.begin_write().await?;
-    let inserted = residences::ActiveModel {
-        user_id: Set(caller.id()),
-        community_id: Set(community.id),
-        building: Set(input.address.building),
-        unit: Set(input.address.unit),
-        room: Set(input.address.room),
-        relation: Set(input.relation.as_str().to_owned()),
-        floor_area_dm2: Set(input.floor_area_dm2),
-        suggested_grid_id: Set(suggested_grid_id),
-        status: Set(PENDING.to_owned()),
-        household_id: Set(None),
-        reject_reason: Set(None),
-        reviewed_by: Set(None),
-        reviewed_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&*txn)
-    .await;
-    let residence = match inserted {
-        Ok(r) => r,
-        Err(e) if is_unique_violation(&e) => {
-            return Err(ApiError::conflict(
-                "residence_exists",
-                "您已登记过该地址，请等待审核或查看已有登记",
-            ))
-        }
-        // The community was deleted since we read it.
-        Err(e) if is_foreign_key_violation(&e) => return Err(ApiError::not_found("community")),
-        Err(e) => return Err(e.into()),
-    };
-    txn.commit().await?;
-    tracing::info!(
-        residence_id = residence.id,
-        community_id = community.id,
-        "residence submitted"
-    );
-    Ok(view(&residence, community.name, None))
-}
-
-/// The caller's applications, newest first.
-pub async fn list_mine<C: ConnectionTrait>(
-    db: &C,
-    caller: &Caller,
-) -> ApiResult<Vec<ResidenceView>> {
-    let rows = residences::Entity::find()
-        .filter(residences::Column::UserId.eq(caller.id()))
-        .order_by_desc(residences::Column::Id)
-        .all(db)
-        .await?;
-    let mut community_ids: Vec<i64> = rows.iter().map(|r| r.community_id).collect();
-    community_ids.sort_unstable();
-    community_ids.dedup();
-    let names: HashMap<i64, String> = if community_ids.is_empty() {
-        HashMap::new()
-    } else {
-        communities::Entity::find()
-            .filter(communities::Column::Id.is_in(community_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.name))
-            .collect()
-    };
-    let households = households_of(db, &rows).await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let name = names.get(&r.community_id).cloned().unwrap_or_default();
-            view(r, name, r.household_id.and_then(|h| households.get(&h)))
-        })
-        .collect())
-}
-
-/// Withdraws the caller's own pending application.
-pub async fn withdraw(state: &AppState, caller: &Caller, id: i64) -> ApiResult<()> {
-    let txn = state.db.begin_write().await?;
-    let deleted = residences::Entity::delete_many()
-        .filter(residences::Column::Id.eq(id))
-        .filter(residences::Column::UserId.eq(caller.id()))
-        .filter(residences::Column::Status.eq(PENDING))
-        .exec(&*txn)
-        .await?;
-    if deleted.rows_affected == 0 {
-        let own = residences::Entity::find_by_id(id)
-            .one(&*txn)
-            .await?
-            .filter(|r| r.user_id == caller.id());
-        return Err(match own {
-            Some(_) => not_pending(),
-            None => ApiError::not_found("residence"),
-        });
-    }
-    txn.commit().await?;
-    tracing::info!(residence_id = id, "residence withdrawn");
-    Ok(())
-}
 
 /// A community's applications for its staff, newest first, with the applicant's masked phone.
 pub async fn list_for_community<C: ConnectionTrait>(
@@ -169,20 +53,7 @@ pub async fn list_for_community<C: ConnectionTrait>(
     }
     let Page { items, next_cursor } = Page::from_rows(select.all(db).await?, limit, |r| r.id);
 
-    let mut user_ids: Vec<i64> = items.iter().map(|r| r.user_id).collect();
-    user_ids.sort_unstable();
-    user_ids.dedup();
-    let users: HashMap<i64, users::Model> = if user_ids.is_empty() {
-        HashMap::new()
-    } else {
-        users::Entity::find()
-            .filter(users::Column::Id.is_in(user_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u))
-            .collect()
-    };
+    let users = by_ids::<users::Entity, _>(db, items.iter().map(|r| r.user_id), |u| u.id).await?;
     let households = households_of(db, &items).await?;
     let items = items
         .iter()
@@ -208,13 +79,13 @@ pub async fn list_for_community<C: ConnectionTrait>(
 /// Approves a pending application: finds or creates the household of the address, places it
 /// in a grid, carries an owner's floor area, and ties the applicant to it.
 pub async fn approve(
-    state: &AppState,
+    db: &Db,
     caller: &Caller,
+    now: DateTime<Utc>,
     id: i64,
     input: ApproveResidence,
 ) -> ApiResult<ResidenceView> {
-    let now = state.clock.now();
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     let (residence, community) = reviewable(&*txn, caller, id).await?;
     let grid_id = match input.grid_id {
         Some(grid_id) => Some(
@@ -290,14 +161,14 @@ pub async fn approve(
 
 /// Rejects a pending application with a reason; the applicant may file the address again.
 pub async fn reject(
-    state: &AppState,
+    db: &Db,
     caller: &Caller,
+    now: DateTime<Utc>,
     id: i64,
     input: RejectResidence,
 ) -> ApiResult<ResidenceView> {
-    let now = state.clock.now();
     let reason = input.reason.trim().to_owned();
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     let (residence, community) = reviewable(&*txn, caller, id).await?;
     claim(
         &*txn,
@@ -348,10 +219,9 @@ async fn reviewable<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("residence"))?;
-    let community = match managed_community(db, caller, residence.community_id).await {
-        Err(e) if e.code() == "not_found" => return Err(ApiError::not_found("residence")),
-        other => other?,
-    };
+    let community = find_managed_community(db, caller, residence.community_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("residence"))?;
     if residence.user_id == caller.id() {
         return Err(ApiError::self_review_forbidden());
     }
@@ -423,52 +293,4 @@ async fn household_for<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("household missing after upsert")))
-}
-
-/// The households the given applications are tied to, by id.
-async fn households_of<C: ConnectionTrait>(
-    db: &C,
-    rows: &[residences::Model],
-) -> ApiResult<HashMap<i64, households::Model>> {
-    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.household_id).collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(households::Entity::find()
-        .filter(households::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|h| (h.id, h))
-        .collect())
-}
-
-fn not_pending() -> ApiError {
-    ApiError::conflict("residence_not_pending", "该登记已处理，不能再更改")
-}
-
-/// The response shape of an application.
-fn view(
-    r: &residences::Model,
-    community_name: String,
-    household: Option<&households::Model>,
-) -> ResidenceView {
-    ResidenceView {
-        id: r.id,
-        community_id: r.community_id,
-        community_name,
-        building: r.building.clone(),
-        unit: r.unit.clone(),
-        room: r.room.clone(),
-        relation: r.relation.clone(),
-        floor_area_m2: r.floor_area_dm2.map(dm2_to_m2),
-        status: r.status.clone(),
-        household_id: r.household_id,
-        grid_id: household.and_then(|h| h.grid_id).or(r.suggested_grid_id),
-        reject_reason: r.reject_reason.clone(),
-        created_at: r.created_at,
-        reviewed_at: r.reviewed_at,
-    }
 }

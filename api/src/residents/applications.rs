@@ -1,0 +1,166 @@
+//! Residence applications as their applicant sees them: filing, listing, withdrawing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{communities, households, residences};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+use super::dto::{dm2_to_m2, NewResidence, ResidenceView};
+use crate::{
+    auth::Caller,
+    batch::by_ids,
+    db::Db,
+    error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult},
+    regions::service::locate_grid,
+};
+
+/// The stored status of an application waiting for staff.
+pub(super) const PENDING: &str = "pending";
+
+/// Files an application for the caller; the grid is only suggested from the location,
+/// which is used here and then dropped.
+pub async fn submit(
+    database: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    input: NewResidence,
+) -> ApiResult<ResidenceView> {
+    let db = database.conn();
+    let community = communities::Entity::find_by_id(input.community_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    let suggested_grid_id = match input.location {
+        Some(at) => locate_grid(db, community.id, at.lat, at.lng)
+            .await?
+            .map(|g| g.id),
+        None => None,
+    };
+    let txn = database.begin_write().await?;
+    let inserted = residences::ActiveModel {
+        user_id: Set(caller.id()),
+        community_id: Set(community.id),
+        building: Set(input.address.building),
+        unit: Set(input.address.unit),
+        room: Set(input.address.room),
+        relation: Set(input.relation.as_str().to_owned()),
+        floor_area_dm2: Set(input.floor_area_dm2),
+        suggested_grid_id: Set(suggested_grid_id),
+        status: Set(PENDING.to_owned()),
+        household_id: Set(None),
+        reject_reason: Set(None),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&*txn)
+    .await;
+    let residence = match inserted {
+        Ok(r) => r,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(ApiError::conflict(
+                "residence_exists",
+                "您已登记过该地址，请等待审核或查看已有登记",
+            ))
+        }
+        // The community was deleted since we read it.
+        Err(e) if is_foreign_key_violation(&e) => return Err(ApiError::not_found("community")),
+        Err(e) => return Err(e.into()),
+    };
+    txn.commit().await?;
+    tracing::info!(
+        residence_id = residence.id,
+        community_id = community.id,
+        "residence submitted"
+    );
+    Ok(view(&residence, community.name, None))
+}
+
+/// The caller's applications, newest first.
+pub async fn list_mine<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+) -> ApiResult<Vec<ResidenceView>> {
+    let rows = residences::Entity::find()
+        .filter(residences::Column::UserId.eq(caller.id()))
+        .order_by_desc(residences::Column::Id)
+        .all(db)
+        .await?;
+    let communities =
+        by_ids::<communities::Entity, _>(db, rows.iter().map(|r| r.community_id), |c| c.id).await?;
+    let households = households_of(db, &rows).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let name = communities
+                .get(&r.community_id)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            view(r, name, r.household_id.and_then(|h| households.get(&h)))
+        })
+        .collect())
+}
+
+/// Withdraws the caller's own pending application.
+pub async fn withdraw(db: &Db, caller: &Caller, id: i64) -> ApiResult<()> {
+    let txn = db.begin_write().await?;
+    let deleted = residences::Entity::delete_many()
+        .filter(residences::Column::Id.eq(id))
+        .filter(residences::Column::UserId.eq(caller.id()))
+        .filter(residences::Column::Status.eq(PENDING))
+        .exec(&*txn)
+        .await?;
+    if deleted.rows_affected == 0 {
+        let own = residences::Entity::find_by_id(id)
+            .one(&*txn)
+            .await?
+            .filter(|r| r.user_id == caller.id());
+        return Err(match own {
+            Some(_) => not_pending(),
+            None => ApiError::not_found("residence"),
+        });
+    }
+    txn.commit().await?;
+    tracing::info!(residence_id = id, "residence withdrawn");
+    Ok(())
+}
+
+/// The households the given applications are tied to, by id.
+pub(super) async fn households_of<C: ConnectionTrait>(
+    db: &C,
+    rows: &[residences::Model],
+) -> ApiResult<HashMap<i64, households::Model>> {
+    by_ids::<households::Entity, _>(db, rows.iter().filter_map(|r| r.household_id), |h| h.id).await
+}
+
+pub(super) fn not_pending() -> ApiError {
+    ApiError::conflict("residence_not_pending", "该登记已处理，不能再更改")
+}
+
+/// The response shape of an application.
+pub(super) fn view(
+    r: &residences::Model,
+    community_name: String,
+    household: Option<&households::Model>,
+) -> ResidenceView {
+    ResidenceView {
+        id: r.id,
+        community_id: r.community_id,
+        community_name,
+        building: r.building.clone(),
+        unit: r.unit.clone(),
+        room: r.room.clone(),
+        relation: r.relation.clone(),
+        floor_area_m2: r.floor_area_dm2.map(dm2_to_m2),
+        status: r.status.clone(),
+        household_id: r.household_id,
+        grid_id: household.and_then(|h| h.grid_id).or(r.suggested_grid_id),
+        reject_reason: r.reject_reason.clone(),
+        created_at: r.created_at,
+        reviewed_at: r.reviewed_at,
+    }
+}
