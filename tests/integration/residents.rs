@@ -1,6 +1,7 @@
-//! Residents: filing an address, staff review, households and grids.
+//! Fixtures of the residents tests (`residents_*.rs`): a small city, grids around its centre,
+//! applications, and the staff's review calls.
 
-use entity::{audit_logs, households};
+use entity::audit_logs;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
@@ -8,19 +9,19 @@ use serde_json::{json, Value};
 use crate::helpers::{TestApp, User};
 
 /// A small city: one street with two communities, each with its own staff member.
-struct City {
-    admin: User,
-    community: i64,
-    other_community: i64,
-    staff: User,
-    other_staff: User,
+pub struct City {
+    pub admin: User,
+    pub community: i64,
+    pub other_community: i64,
+    pub staff: User,
+    pub other_staff: User,
 }
 
 /// Centre of the test community, in Hohhot.
-const LAT: f64 = 40.82;
-const LNG: f64 = 111.66;
+pub const LAT: f64 = 40.82;
+pub const LNG: f64 = 111.66;
 
-async fn city(app: &TestApp) -> City {
+pub async fn city(app: &TestApp) -> City {
     let admin = app.admin().await;
     let (status, district) = app
         .post(
@@ -65,7 +66,7 @@ async fn city(app: &TestApp) -> City {
 }
 
 /// A square grid around the community centre, `half` degrees each way.
-async fn grid(app: &TestApp, by: &User, community: i64, name: &str, half: f64) -> i64 {
+pub async fn grid(app: &TestApp, by: &User, community: i64, name: &str, half: f64) -> i64 {
     let ring = json!([
         [LNG - half, LAT - half],
         [LNG + half, LAT - half],
@@ -84,12 +85,13 @@ async fn grid(app: &TestApp, by: &User, community: i64, name: &str, half: f64) -
     body["id"].as_i64().expect("grid id")
 }
 
-fn application(community: i64, building: &str, relation: &str) -> Value {
+/// An application for room 1201, unit 2单元, of `building`.
+pub fn application(community: i64, building: &str, relation: &str) -> Value {
     json!({ "community_id": community, "building": building, "unit": "2单元", "room": "1201", "relation": relation })
 }
 
 /// Files an application and answers its id.
-async fn file(app: &TestApp, user: &User, body: Value) -> i64 {
+pub async fn file(app: &TestApp, user: &User, body: Value) -> i64 {
     let (status, body) = app
         .post("/api/v1/me/residences", Some(&user.token), body)
         .await;
@@ -97,7 +99,8 @@ async fn file(app: &TestApp, user: &User, body: Value) -> i64 {
     body["id"].as_i64().expect("residence id")
 }
 
-async fn approve(app: &TestApp, by: &User, id: i64, body: Value) -> (StatusCode, Value) {
+/// Approves an application as `by`.
+pub async fn approve(app: &TestApp, by: &User, id: i64, body: Value) -> (StatusCode, Value) {
     app.post(
         &format!("/api/v1/residences/{id}/approve"),
         Some(&by.token),
@@ -106,7 +109,8 @@ async fn approve(app: &TestApp, by: &User, id: i64, body: Value) -> (StatusCode,
     .await
 }
 
-async fn reject(app: &TestApp, by: &User, id: i64, body: Value) -> (StatusCode, Value) {
+/// Rejects an application as `by`.
+pub async fn reject(app: &TestApp, by: &User, id: i64, body: Value) -> (StatusCode, Value) {
     app.post(
         &format!("/api/v1/residences/{id}/reject"),
         Some(&by.token),
@@ -115,7 +119,8 @@ async fn reject(app: &TestApp, by: &User, id: i64, body: Value) -> (StatusCode, 
     .await
 }
 
-async fn pending(app: &TestApp, city: &City) -> Vec<Value> {
+/// The pending applications of the city's community, as its staff list them.
+pub async fn pending(app: &TestApp, city: &City) -> Vec<Value> {
     let (status, body) = app
         .get(
             &format!(
@@ -129,651 +134,12 @@ async fn pending(app: &TestApp, city: &City) -> Vec<Value> {
     body["items"].as_array().expect("items").clone()
 }
 
-async fn audit_count(app: &TestApp, action: &str) -> usize {
+/// How many audit records carry `action`.
+pub async fn audit_count(app: &TestApp, action: &str) -> usize {
     audit_logs::Entity::find()
         .filter(audit_logs::Column::Action.eq(action))
         .all(app.db())
         .await
         .expect("audit rows")
         .len()
-}
-
-#[tokio::test]
-async fn a_resident_files_an_address_and_it_waits_for_review() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-
-    let (status, body) = app
-        .post(
-            "/api/v1/me/residences",
-            Some(&alice.token),
-            json!({ "community_id": city.community, "building": " ３栋 ", "unit": "2  单元", "room": "１２０１ａ",
-                    "relation": "owner", "floor_area_m2": 89.57 }),
-        )
-        .await;
-
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["status"], "pending");
-    assert_eq!(body["community_id"], city.community);
-    assert_eq!(body["community_name"], "仕奇社区");
-    assert_eq!(body["building"], "3栋");
-    assert_eq!(body["unit"], "2 单元");
-    assert_eq!(body["room"], "1201A");
-    assert_eq!(body["relation"], "owner");
-    assert_eq!(body["floor_area_m2"], 89.57);
-    assert_eq!(body["household_id"], Value::Null);
-    assert_eq!(body["grid_id"], Value::Null);
-    assert!(body["created_at"].is_string());
-    let (status, mine) = app.get("/api/v1/me/residences", Some(&alice.token)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(mine.as_array().map(Vec::len), Some(1));
-    assert_eq!(mine[0]["id"], body["id"]);
-    assert_eq!(app.count("households").await, 0);
-}
-
-#[tokio::test]
-async fn filing_without_a_token_is_unauthorized() {
-    let app = TestApp::spawn().await;
-
-    let (status, body) = app
-        .post(
-            "/api/v1/me/residences",
-            None,
-            application(1, "1栋", "owner"),
-        )
-        .await;
-
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    assert_eq!(body["code"], "unauthorized");
-}
-
-#[tokio::test]
-async fn filing_for_an_unknown_community_is_not_found() {
-    let app = TestApp::spawn().await;
-    let alice = app.login("alice").await;
-
-    let (status, body) = app
-        .post(
-            "/api/v1/me/residences",
-            Some(&alice.token),
-            application(999_999, "1栋", "owner"),
-        )
-        .await;
-
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert_eq!(app.count("residences").await, 0);
-}
-
-#[tokio::test]
-async fn staff_list_pending_applications_newest_first_with_masked_phones() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-    let (status, body) = app
-        .post(
-            "/api/v1/me/phone",
-            Some(&alice.token),
-            json!({ "code": "mock:13812345678" }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let bob = app.login("bob").await;
-    let first = file(&app, &alice, application(city.community, "1栋", "owner")).await;
-    let second = file(&app, &bob, application(city.community, "2栋", "tenant")).await;
-    file(
-        &app,
-        &bob,
-        application(city.other_community, "9栋", "tenant"),
-    )
-    .await;
-
-    let items = pending(&app, &city).await;
-
-    let ids: Vec<i64> = items.iter().filter_map(|i| i["id"].as_i64()).collect();
-    assert_eq!(ids, vec![second, first]);
-    assert_eq!(items[1]["applicant"]["id"], alice.id);
-    assert_eq!(items[1]["applicant"]["nickname"], "alice");
-    assert_eq!(items[1]["applicant"]["phone"], "138****5678");
-    assert_eq!(items[0]["applicant"]["phone"], Value::Null);
-    assert_eq!(items[0]["community_name"], "仕奇社区");
-    assert!(!items.iter().any(|i| i.to_string().contains("13812345678")));
-
-    let path = format!(
-        "/api/v1/communities/{}/residences?status=pending&limit=1",
-        city.community
-    );
-    let (status, page) = app.get(&path, Some(&city.staff.token)).await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    assert_eq!(page["items"][0]["id"], second);
-    let cursor = page["next_cursor"]
-        .as_str()
-        .expect("a next page")
-        .to_owned();
-    let (_, page) = app
-        .get(&format!("{path}&cursor={cursor}"), Some(&city.staff.token))
-        .await;
-    assert_eq!(page["items"][0]["id"], first);
-    assert_eq!(page["next_cursor"], Value::Null);
-
-    let (status, approved) = app
-        .get(
-            &format!(
-                "/api/v1/communities/{}/residences?status=approved",
-                city.community
-            ),
-            Some(&city.staff.token),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(approved["items"], json!([]));
-    let (status, body) = app
-        .get(
-            &format!(
-                "/api/v1/communities/{}/residences?status=maybe",
-                city.community
-            ),
-            Some(&city.staff.token),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-}
-
-#[tokio::test]
-async fn approving_creates_the_household_and_ties_the_applicant() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-    let mut body = application(city.community, "1栋", "owner");
-    body["floor_area_m2"] = json!(120.5);
-    let id = file(&app, &alice, body).await;
-
-    let (status, body) = approve(&app, &city.staff, id, json!({})).await;
-
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["status"], "approved");
-    assert!(body["reviewed_at"].is_string());
-    let household_id = body["household_id"].as_i64().expect("household id");
-    let household = households::Entity::find_by_id(household_id)
-        .one(app.db())
-        .await
-        .unwrap()
-        .expect("household");
-    assert_eq!(household.community_id, city.community);
-    assert_eq!(
-        (
-            household.building.as_str(),
-            household.unit.as_str(),
-            household.room.as_str()
-        ),
-        ("1栋", "2单元", "1201")
-    );
-    assert_eq!(household.floor_area_dm2, Some(12_050));
-    let (_, mine) = app.get("/api/v1/me/residences", Some(&alice.token)).await;
-    assert_eq!(mine[0]["status"], "approved");
-    assert_eq!(mine[0]["household_id"], household_id);
-    assert_eq!(audit_count(&app, "residence.approve").await, 1);
-    assert!(pending(&app, &city).await.is_empty());
-}
-
-#[tokio::test]
-async fn a_second_resident_at_the_same_address_shares_the_household() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-    let bob = app.login("bob").await;
-    let first = file(&app, &alice, application(city.community, "1栋", "owner")).await;
-    let second = file(&app, &bob, application(city.community, "１栋", "family")).await;
-
-    let (status, a) = approve(&app, &city.staff, first, json!({})).await;
-    assert_eq!(status, StatusCode::OK, "{a}");
-    let (status, b) = approve(&app, &city.admin, second, json!({})).await;
-
-    assert_eq!(status, StatusCode::OK, "{b}");
-    assert_eq!(a["household_id"], b["household_id"]);
-    assert_eq!(app.count("households").await, 1);
-}
-
-#[tokio::test]
-async fn a_bodiless_approve_works_for_the_staff_and_answers_404_to_another_communitys_staff() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-    let id = file(&app, &alice, application(city.community, "1栋", "owner")).await;
-    let bodiless = |by: &User, content_type: Option<&str>| {
-        let mut request = app
-            .client
-            .post(format!("{}/api/v1/residences/{id}/approve", app.address))
-            .bearer_auth(&by.token);
-        if let Some(content_type) = content_type {
-            request = request.header(reqwest::header::CONTENT_TYPE, content_type);
-        }
-        request.send()
-    };
-
-    let outsider = bodiless(&city.other_staff, None).await.unwrap();
-    assert_eq!(outsider.status(), StatusCode::NOT_FOUND);
-    let outsider = bodiless(&city.other_staff, Some("text/plain"))
-        .await
-        .unwrap();
-    assert_eq!(outsider.status(), StatusCode::NOT_FOUND);
-    let approved = bodiless(&city.staff, None).await.unwrap();
-
-    assert_eq!(approved.status(), StatusCode::OK);
-    let body: Value = approved.json().await.unwrap();
-    assert_eq!(body["status"], "approved");
-    assert_eq!(audit_count(&app, "residence.approve").await, 1);
-    // A body, when sent, is still JSON: `null` stands for none, anything else is checked.
-    let (status, body) = approve(&app, &city.staff, id, Value::Null).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let (status, body) = approve(&app, &city.staff, id, json!({"grid": 1})).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-}
-
-#[tokio::test]
-async fn filing_the_same_address_again_while_pending_or_approved_is_a_conflict() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-    let id = file(&app, &alice, application(city.community, "1栋", "owner")).await;
-
-    let (status, body) = app
-        .post(
-            "/api/v1/me/residences",
-            Some(&alice.token),
-            application(city.community, " １栋", "tenant"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(body["code"], "residence_exists");
-
-    approve(&app, &city.staff, id, json!({})).await;
-    let (status, body) = app
-        .post(
-            "/api/v1/me/residences",
-            Some(&alice.token),
-            application(city.community, "1栋", "owner"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(body["code"], "residence_exists");
-    assert_eq!(app.count("residences").await, 1);
-}
-
-#[tokio::test]
-async fn a_rejected_application_may_be_filed_again() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-    let id = file(&app, &alice, application(city.community, "1栋", "owner")).await;
-
-    let (status, body) = reject(
-        &app,
-        &city.staff,
-        id,
-        json!({ "reason": "  房号与产权登记不符 " }),
-    )
-    .await;
-
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["status"], "rejected");
-    assert_eq!(body["reject_reason"], "房号与产权登记不符");
-    assert_eq!(audit_count(&app, "residence.reject").await, 1);
-    let (_, mine) = app.get("/api/v1/me/residences", Some(&alice.token)).await;
-    assert_eq!(mine[0]["reject_reason"], "房号与产权登记不符");
-    let again = file(&app, &alice, application(city.community, "1栋", "owner")).await;
-    assert_ne!(again, id);
-    assert_eq!(app.count("households").await, 0);
-}
-
-#[tokio::test]
-async fn rejecting_needs_a_reason() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-    let id = file(&app, &alice, application(city.community, "1栋", "owner")).await;
-
-    for body in [
-        json!({}),
-        json!({ "reason": "   " }),
-        json!({ "reason": "长".repeat(201) }),
-    ] {
-        let (status, answer) = reject(&app, &city.staff, id, body).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
-        assert!(answer["fields"]["reason"].is_string(), "{answer}");
-    }
-
-    assert_eq!(pending(&app, &city).await.len(), 1);
-    assert_eq!(audit_count(&app, "residence.reject").await, 0);
-}
-
-#[tokio::test]
-async fn approving_twice_is_a_conflict() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-    let id = file(&app, &alice, application(city.community, "1栋", "owner")).await;
-    let (status, _) = approve(&app, &city.staff, id, json!({})).await;
-    assert_eq!(status, StatusCode::OK);
-
-    let (status, body) = approve(&app, &city.staff, id, json!({})).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(body["code"], "residence_not_pending");
-    let (status, body) = reject(&app, &city.staff, id, json!({ "reason": "晚了" })).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(body["code"], "residence_not_pending");
-    assert_eq!(audit_count(&app, "residence.approve").await, 1);
-}
-
-#[tokio::test]
-async fn two_staff_approving_at_once_lets_exactly_one_win() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let colleague = app.login("staff_colleague").await;
-    app.grant(&city.admin, colleague.id, "community_staff", city.community)
-        .await;
-    let mut ids = vec![];
-    for name in ["alice", "bob", "carol", "dave", "erin"] {
-        let user = app.login(name).await;
-        ids.push(file(&app, &user, application(city.community, "1栋", "owner")).await);
-    }
-
-    for id in &ids {
-        let (a, b) = tokio::join!(
-            approve(&app, &city.staff, *id, json!({})),
-            approve(&app, &colleague, *id, json!({}))
-        );
-        let mut statuses = [a.0, b.0];
-        statuses.sort();
-        assert_eq!(
-            statuses,
-            [StatusCode::OK, StatusCode::CONFLICT],
-            "{} / {}",
-            a.1,
-            b.1
-        );
-    }
-
-    assert_eq!(app.count("households").await, 1);
-    assert_eq!(audit_count(&app, "residence.approve").await, ids.len());
-}
-
-#[tokio::test]
-async fn residents_at_one_new_address_approved_at_once_share_one_household() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let colleague = app.login("staff_colleague").await;
-    app.grant(&city.admin, colleague.id, "community_staff", city.community)
-        .await;
-    let alice = app.login("alice").await;
-    let bob = app.login("bob").await;
-    let mut pairs = vec![];
-    for room in ["101", "102", "103", "104", "105"] {
-        let mut body = application(city.community, "7栋", "owner");
-        body["room"] = json!(room);
-        pairs.push((
-            file(&app, &alice, body.clone()).await,
-            file(&app, &bob, body).await,
-        ));
-    }
-
-    for (a, b) in &pairs {
-        let (first, second) = tokio::join!(
-            approve(&app, &city.staff, *a, json!({})),
-            approve(&app, &colleague, *b, json!({}))
-        );
-        assert_eq!(first.0, StatusCode::OK, "{}", first.1);
-        assert_eq!(second.0, StatusCode::OK, "{}", second.1);
-        assert_eq!(first.1["household_id"], second.1["household_id"]);
-    }
-
-    assert_eq!(app.count("households").await, pairs.len() as i64);
-}
-
-#[tokio::test]
-async fn staff_of_another_community_cannot_see_or_decide_its_applications() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-    let id = file(&app, &alice, application(city.community, "1栋", "owner")).await;
-
-    let (status, body) = app
-        .get(
-            &format!("/api/v1/communities/{}/residences", city.community),
-            Some(&city.other_staff.token),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let (status, body) = approve(&app, &city.other_staff, id, json!({})).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let (status, body) = reject(
-        &app,
-        &city.other_staff,
-        id,
-        json!({ "reason": "不是我们社区" }),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-
-    assert_eq!(pending(&app, &city).await.len(), 1);
-    assert_eq!(app.count("households").await, 0);
-}
-
-#[tokio::test]
-async fn a_plain_resident_cannot_review_even_their_own_application() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-    let id = file(&app, &alice, application(city.community, "1栋", "owner")).await;
-
-    let (status, _) = app
-        .get(
-            &format!("/api/v1/communities/{}/residences", city.community),
-            Some(&alice.token),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = approve(&app, &alice, id, json!({})).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = reject(&app, &alice, id, json!({ "reason": "算了" })).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = approve(&app, &alice, 999_999, json!({})).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-
-    assert_eq!(pending(&app, &city).await.len(), 1);
-}
-
-#[tokio::test]
-async fn the_grid_is_suggested_from_the_applicants_location() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let grid_id = grid(&app, &city.staff, city.community, "第一网格", 0.01).await;
-    let alice = app.login("alice").await;
-    let bob = app.login("bob").await;
-    let mut inside = application(city.community, "1栋", "owner");
-    inside["lat"] = json!(LAT + 0.001);
-    inside["lng"] = json!(LNG - 0.001);
-    let mut outside = application(city.community, "2栋", "tenant");
-    outside["lat"] = json!(LAT + 0.5);
-    outside["lng"] = json!(LNG);
-
-    let (status, a) = app
-        .post("/api/v1/me/residences", Some(&alice.token), inside)
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{a}");
-    let (status, b) = app
-        .post("/api/v1/me/residences", Some(&bob.token), outside)
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{b}");
-
-    assert_eq!(a["grid_id"], grid_id);
-    assert_eq!(b["grid_id"], Value::Null);
-    let (status, approved) = approve(&app, &city.staff, a["id"].as_i64().unwrap(), json!({})).await;
-    assert_eq!(status, StatusCode::OK, "{approved}");
-    assert_eq!(approved["grid_id"], grid_id);
-    let household_id = approved["household_id"].as_i64().unwrap();
-    let household = households::Entity::find_by_id(household_id)
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(household.grid_id, Some(grid_id));
-    let audits = audit_logs::Entity::find()
-        .filter(audit_logs::Column::ObjectType.eq("residence"))
-        .all(app.db())
-        .await
-        .unwrap();
-    assert!(
-        !audits.iter().any(|r| r.detail.contains("40.8")),
-        "coordinates must not be kept"
-    );
-}
-
-#[tokio::test]
-async fn staff_place_the_household_only_in_a_grid_of_the_community() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let own = grid(&app, &city.staff, city.community, "第二网格", 0.02).await;
-    let foreign = grid(
-        &app,
-        &city.other_staff,
-        city.other_community,
-        "外社区网格",
-        0.02,
-    )
-    .await;
-    let alice = app.login("alice").await;
-    let id = file(&app, &alice, application(city.community, "1栋", "owner")).await;
-
-    let (status, body) = approve(&app, &city.staff, id, json!({ "grid_id": foreign })).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body["fields"]["grid_id"].is_string(), "{body}");
-    assert_eq!(app.count("households").await, 0);
-    assert_eq!(pending(&app, &city).await.len(), 1);
-
-    let (status, body) = approve(&app, &city.staff, id, json!({ "grid_id": own })).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["grid_id"], own);
-}
-
-#[tokio::test]
-async fn a_resident_withdraws_only_their_own_pending_application() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-    let bob = app.login("bob").await;
-    let pending_id = file(&app, &alice, application(city.community, "1栋", "owner")).await;
-    let approved_id = file(&app, &alice, application(city.community, "2栋", "owner")).await;
-    approve(&app, &city.staff, approved_id, json!({})).await;
-
-    let (status, _) = app
-        .delete(
-            &format!("/api/v1/me/residences/{pending_id}"),
-            Some(&bob.token),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, body) = app
-        .delete(
-            &format!("/api/v1/me/residences/{approved_id}"),
-            Some(&alice.token),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(body["code"], "residence_not_pending");
-    let (status, body) = app
-        .delete(
-            &format!("/api/v1/me/residences/{pending_id}"),
-            Some(&alice.token),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-
-    let (_, mine) = app.get("/api/v1/me/residences", Some(&alice.token)).await;
-    assert_eq!(mine.as_array().map(Vec::len), Some(1));
-    let (status, _) = app
-        .delete(
-            &format!("/api/v1/me/residences/{pending_id}"),
-            Some(&alice.token),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-}
-
-#[tokio::test]
-async fn bad_input_is_refused_with_its_fields_and_nothing_is_written() {
-    let app = TestApp::spawn().await;
-    let city = city(&app).await;
-    let alice = app.login("alice").await;
-    let c = city.community;
-    let cases = [
-        (
-            json!({ "community_id": c, "building": "1栋", "unit": "2单元", "relation": "owner" }),
-            "room",
-        ),
-        (
-            json!({ "community_id": "c", "building": "1栋", "unit": "2单元", "room": "1", "relation": "owner" }),
-            "community_id",
-        ),
-        (
-            json!({ "community_id": c, "building": 1, "unit": "2单元", "room": "1", "relation": "owner" }),
-            "building",
-        ),
-        (
-            json!({ "community_id": c, "building": "1栋", "unit": "2单元", "room": "1", "relation": "landlord" }),
-            "relation",
-        ),
-        (
-            json!({ "community_id": c, "building": "1栋", "unit": "2单元", "room": "1", "relation": "owner", "note": "x" }),
-            "note",
-        ),
-        (
-            json!({ "community_id": c, "building": "1栋", "unit": "2单元", "room": "1", "relation": "tenant", "floor_area_m2": 60 }),
-            "floor_area_m2",
-        ),
-        (
-            json!({ "community_id": c, "building": "1栋", "unit": "2单元", "room": "1", "relation": "owner", "floor_area_m2": 60.125 }),
-            "floor_area_m2",
-        ),
-        (
-            json!({ "community_id": c, "building": "1栋", "unit": "2单元", "room": "1", "relation": "owner", "floor_area_m2": 0.5 }),
-            "floor_area_m2",
-        ),
-        (
-            json!({ "community_id": c, "building": "1栋", "unit": "2单元", "room": "1", "relation": "owner", "lat": 91.0, "lng": LNG }),
-            "lat",
-        ),
-        (
-            json!({ "community_id": c, "building": "1栋", "unit": "2单元", "room": "1", "relation": "owner", "lat": LAT, "lng": 181.0 }),
-            "lng",
-        ),
-        (
-            json!({ "community_id": c, "building": "1栋", "unit": "2单元", "room": "1", "relation": "owner", "lat": LAT }),
-            "lng",
-        ),
-        (
-            json!({ "community_id": c, "building": "  ", "unit": "2单元", "room": "1", "relation": "owner" }),
-            "building",
-        ),
-        (
-            json!({ "community_id": c, "building": "栋".repeat(33), "unit": "2单元", "room": "1", "relation": "owner" }),
-            "building",
-        ),
-    ];
-
-    for (body, field) in cases {
-        let (status, answer) = app
-            .post("/api/v1/me/residences", Some(&alice.token), body.clone())
-            .await;
-        assert_eq!(
-            status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body} → {answer}"
-        );
-        assert_eq!(answer["code"], "validation_failed");
-        assert!(answer["fields"][field].is_string(), "{body} → {answer}");
-    }
-
-    assert_eq!(app.count("residences").await, 0);
-    assert_eq!(app.count("households").await, 0);
 }
