@@ -1,5 +1,9 @@
 //! linli: the REST API of a community-governance WeChat mini-program.
+//!
+//! Two lists: the infrastructure every domain shares, then the domains, each a folder with
+//! its route table (`mod.rs`), handlers, services and DTOs (README, "Layout").
 
+// Infrastructure: settings and startup, the HTTP edge, storage, outside services.
 pub mod audit;
 pub mod auth;
 pub mod batch;
@@ -15,19 +19,21 @@ pub mod extract;
 pub mod fallback;
 pub mod health;
 pub mod idempotency;
-pub mod identity;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;
-pub mod points;
 pub mod privacy;
+pub mod startup;
+pub mod state;
+pub mod text;
+pub mod wechat;
+
+// Domains.
+pub mod identity;
+pub mod points;
 pub mod regions;
 pub mod residents;
 pub mod roles;
-pub mod startup;
-pub mod state;
 pub mod supermarket;
-pub mod text;
-pub mod wechat;
 
 pub use startup::Application;
