@@ -118,7 +118,8 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         None => Cache::memory(),
     };
     let wechat = Wechat::new(settings.wechat.clone())?;
-    let jwt = JwtKeys::new(settings.jwt_secret.expose_secret());
+    let jwt = JwtKeys::new(settings.jwt_secret.expose_secret())
+        .context("LINLI_JWT_SECRET cannot be an HMAC key")?;
     for warning in settings.warnings() {
         tracing::warn!("{warning}");
     }

@@ -42,19 +42,20 @@ pub struct JwtKeys {
 }
 
 impl JwtKeys {
-    /// Keys from a shared secret (kept inside the keys, never printed).
-    pub fn new(secret: &str) -> Self {
+    /// Keys from a shared secret (kept inside the keys, never printed); an empty secret is
+    /// refused.
+    pub fn new(secret: &str) -> jsonwebtoken::errors::Result<Self> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         // Expiry is checked against the server clock in `verify`.
         validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "sub", "iss"]);
         validation.set_issuer(&[ISSUER]);
-        JwtKeys {
-            encoding: EncodingKey::from_secret(secret.as_bytes()),
-            decoding: DecodingKey::from_secret(secret.as_bytes()),
+        Ok(JwtKeys {
+            encoding: EncodingKey::from_secret(secret.as_bytes())?,
+            decoding: DecodingKey::from_secret(secret.as_bytes())?,
             validation,
-        }
+        })
     }
 
     /// Signs an access token for a user.
@@ -102,7 +103,7 @@ mod tests {
 
     #[test]
     fn a_token_verifies_until_it_expires() {
-        let keys = JwtKeys::new("secret");
+        let keys = JwtKeys::new("secret").unwrap();
         let now = Utc::now();
         let token = keys.issue(CLAIMS, now, std::time::Duration::from_secs(60));
         assert_eq!(keys.verify(&token, now), Some(CLAIMS));
@@ -115,7 +116,10 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
         let now = Utc::now();
-        let token = JwtKeys::new("other").issue(CLAIMS, now, std::time::Duration::from_secs(60));
-        assert_eq!(JwtKeys::new("secret").verify(&token, now), None);
+        let token =
+            JwtKeys::new("other")
+                .unwrap()
+                .issue(CLAIMS, now, std::time::Duration::from_secs(60));
+        assert_eq!(JwtKeys::new("secret").unwrap().verify(&token, now), None);
     }
 }

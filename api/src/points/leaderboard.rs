@@ -5,7 +5,7 @@ use std::{collections::HashMap, time::Duration};
 
 use entity::{points_entries, users};
 use sea_orm::{
-    sea_query::{Alias, Expr},
+    sea_query::{Alias, Expr, ExprTrait},
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 

@@ -5,8 +5,9 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use entity::{communities, goods, goods_restocks};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, Set,
+    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
 };
 
 use super::dto::{CreateGoods, GoodsList, GoodsView, RestockInput, UpdateGoods};

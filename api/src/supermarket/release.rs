@@ -2,7 +2,10 @@
 //! once: one conditional update closes it, and the refund's unique key backs that up.
 
 use entity::{goods, redemptions};
-use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ColumnTrait, EntityTrait, QueryFilter,
+};
 
 use super::{dto::RedemptionStatus, goods::invalidate_shelf, redemptions::REFUND_SOURCE};
 use crate::{

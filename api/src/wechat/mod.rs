@@ -63,6 +63,10 @@ pub struct Wechat {
 impl Wechat {
     /// Builds the client.
     pub fn new(settings: WechatSettings) -> anyhow::Result<Self> {
+        // reqwest is built without a crypto provider of its own (its default would add
+        // aws-lc next to the ring that sqlx uses): every client in the process takes ring.
+        // An `Err` means a provider is installed already, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(3)))
