@@ -148,7 +148,7 @@ pub async fn lock_wallet<C: ConnectionTrait>(
     points_wallets::Entity::update_many()
         .col_expr(
             points_wallets::Column::UpdatedAt,
-            Expr::col(points_wallets::Column::UpdatedAt).into(),
+            Expr::col(points_wallets::Column::UpdatedAt),
         )
         .filter(points_wallets::Column::UserId.eq(user_id))
         .exec(db)
