@@ -87,17 +87,17 @@ macro_rules! delegate_connection {
             fn get_database_backend(&self) -> DbBackend {
                 self.$field.get_database_backend()
             }
-            async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-                self.$field.execute(stmt).await
+            async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+                self.$field.execute_raw(stmt).await
             }
             async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
                 self.$field.execute_unprepared(sql).await
             }
-            async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-                self.$field.query_one(stmt).await
+            async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+                self.$field.query_one_raw(stmt).await
             }
-            async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-                self.$field.query_all(stmt).await
+            async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+                self.$field.query_all_raw(stmt).await
             }
             fn support_returning(&self) -> bool {
                 self.$field.support_returning()

@@ -139,7 +139,7 @@ fn shared_response(status: &str, text: &str) -> Response {
         .content("application/json", body);
     if status == "429" {
         let seconds = HeaderBuilder::new()
-            .schema(Object::with_type(Type::Integer))
+            .schema(Some(Object::with_type(Type::Integer)))
             .description(Some("Seconds until the limit resets"))
             .build();
         response = response.header("Retry-After", seconds);

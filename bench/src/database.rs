@@ -69,7 +69,7 @@ async fn execute(url: &str, sql: &str) -> anyhow::Result<()> {
 /// One `bigint` answered by `sql` (a single row with a column `n`).
 pub async fn scalar(db: &DatabaseConnection, sql: &str) -> anyhow::Result<i64> {
     let row = db
-        .query_one(Statement::from_string(
+        .query_one_raw(Statement::from_string(
             db.get_database_backend(),
             sql.to_owned(),
         ))

@@ -220,7 +220,7 @@ async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
     check_wallets(&checks).await?;
 
     let version = checks
-        .query_one(sea_orm::Statement::from_string(
+        .query_one_raw(sea_orm::Statement::from_string(
             checks.get_database_backend(),
             "SHOW server_version",
         ))

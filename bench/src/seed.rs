@@ -209,6 +209,21 @@ pub async fn world(
         residents,
     };
     let home = community(api, &world, "压测社区").await?;
+    // Staff adjust only the points of approved residents of their community.
+    stream::iter(world.residents.iter().flatten().enumerate())
+        .map(|(i, user)| {
+            let body = json!({ "community_id": home, "building": "1栋", "unit": "1单元",
+                "room": (1001 + i).to_string(), "relation": "tenant" });
+            let staff = &world.staff.token;
+            async move {
+                let applied = api.post("/api/v1/me/residences", Some(&user.token), body);
+                let approve = format!("/api/v1/residences/{}/approve", id_of(&applied.await?)?);
+                api.post(&approve, Some(staff), json!({})).await
+            }
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<_>>()
+        .await?;
     let adjustments = format!("/api/v1/communities/{home}/points/adjustments");
     stream::iter(ids)
         .map(|user_id| {

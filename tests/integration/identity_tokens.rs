@@ -149,13 +149,13 @@ async fn missing_tampered_foreign_and_alg_none_tokens_are_refused() {
     let hs512 = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
         &claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()).unwrap(),
     )
     .unwrap();
     let foreign = jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
         &claims,
-        &jsonwebtoken::EncodingKey::from_secret(b"someone else's secret"),
+        &jsonwebtoken::EncodingKey::from_secret(b"someone else's secret").unwrap(),
     )
     .unwrap();
 

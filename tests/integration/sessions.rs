@@ -23,7 +23,7 @@ async fn me_status(app: &TestApp, user: &User) -> StatusCode {
 
 async fn execute(app: &TestApp, sql: String) {
     app.db()
-        .execute(Statement::from_string(app.db().get_database_backend(), sql))
+        .execute_raw(Statement::from_string(app.db().get_database_backend(), sql))
         .await
         .unwrap();
 }
@@ -189,7 +189,7 @@ async fn debug_output_of_the_settings_and_a_loaded_caller_holds_no_secret() {
     let row = |id: i64, column: &'static str| {
         let db = app.db().clone();
         async move {
-            db.query_one(Statement::from_string(
+            db.query_one_raw(Statement::from_string(
                 db.get_database_backend(),
                 format!("SELECT {column} AS v FROM users WHERE id = {id}"),
             ))

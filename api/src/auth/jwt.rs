@@ -1,5 +1,6 @@
 //! Access tokens: HS256 JWTs, algorithm pinned, expiry checked against the server clock.
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,7 @@ impl Tokens {
         refresh_ttl: std::time::Duration,
     ) -> anyhow::Result<Self> {
         Ok(Tokens {
-            keys: JwtKeys::new(secret),
+            keys: JwtKeys::new(secret).context("LINLI_JWT_SECRET cannot be an HMAC key")?,
             access_ttl,
             refresh_ttl: chrono::Duration::from_std(refresh_ttl)?,
         })
@@ -67,19 +68,20 @@ pub struct JwtKeys {
 }
 
 impl JwtKeys {
-    /// Keys from a shared secret (kept inside the keys, never printed).
-    pub fn new(secret: &str) -> Self {
+    /// Keys from a shared secret (kept inside the keys, never printed); an empty secret is
+    /// refused.
+    pub fn new(secret: &str) -> jsonwebtoken::errors::Result<Self> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         // Expiry is checked against the server clock in `verify`.
         validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "sub", "iss"]);
         validation.set_issuer(&[ISSUER]);
-        JwtKeys {
-            encoding: EncodingKey::from_secret(secret.as_bytes()),
-            decoding: DecodingKey::from_secret(secret.as_bytes()),
+        Ok(JwtKeys {
+            encoding: EncodingKey::from_secret(secret.as_bytes())?,
+            decoding: DecodingKey::from_secret(secret.as_bytes())?,
             validation,
-        }
+        })
     }
 
     /// Signs an access token for a user.
@@ -127,7 +129,7 @@ mod tests {
 
     #[test]
     fn a_token_verifies_until_it_expires() {
-        let keys = JwtKeys::new("secret");
+        let keys = JwtKeys::new("secret").unwrap();
         let now = Utc::now();
         let token = keys.issue(CLAIMS, now, std::time::Duration::from_secs(60));
         assert_eq!(keys.verify(&token, now), Some(CLAIMS));
@@ -140,7 +142,10 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
         let now = Utc::now();
-        let token = JwtKeys::new("other").issue(CLAIMS, now, std::time::Duration::from_secs(60));
-        assert_eq!(JwtKeys::new("secret").verify(&token, now), None);
+        let token =
+            JwtKeys::new("other")
+                .unwrap()
+                .issue(CLAIMS, now, std::time::Duration::from_secs(60));
+        assert_eq!(JwtKeys::new("secret").unwrap().verify(&token, now), None);
     }
 }

@@ -83,8 +83,8 @@ impl Shared {
 
     async fn connect(&self) -> Option<MultiplexedConnection> {
         let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(CONNECT_TIMEOUT)
-            .set_response_timeout(CALL_TIMEOUT);
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(CALL_TIMEOUT));
         let attempt = async {
             let mut conn = self
                 .client

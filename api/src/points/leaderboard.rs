@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use entity::{points_entries, users};
 use sea_orm::{
-    sea_query::{Alias, Expr},
+    sea_query::{Alias, Expr, ExprTrait},
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 

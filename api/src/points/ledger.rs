@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use entity::{points_entries, points_rules, points_wallets};
 use sea_orm::{
-    sea_query::{Alias, Expr, OnConflict},
+    sea_query::{Alias, Expr, ExprTrait, OnConflict},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
@@ -148,7 +148,7 @@ pub async fn lock_wallet<C: ConnectionTrait>(
     points_wallets::Entity::update_many()
         .col_expr(
             points_wallets::Column::UpdatedAt,
-            Expr::col(points_wallets::Column::UpdatedAt).into(),
+            Expr::col(points_wallets::Column::UpdatedAt),
         )
         .filter(points_wallets::Column::UserId.eq(user_id))
         .exec(db)
@@ -243,10 +243,16 @@ pub async fn award<C: ConnectionTrait>(
     }
     let mut points = rule.points;
     if let Some(cap) = rule.daily_cap {
-        points = points.min(cap - earned_since(db, &award, &source, day_start(now)).await?);
+        points = Ord::min(
+            points,
+            cap - earned_since(db, &award, &source, day_start(now)).await?,
+        );
     }
     if let Some(cap) = rule.monthly_cap {
-        points = points.min(cap - earned_since(db, &award, &source, month_start(now)).await?);
+        points = Ord::min(
+            points,
+            cap - earned_since(db, &award, &source, month_start(now)).await?,
+        );
     }
     if points <= 0 {
         return Ok(AwardOutcome::Capped);

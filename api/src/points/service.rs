@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use entity::{communities, points_entries, points_rules, points_wallets};
 use sea_orm::{
-    sea_query::{Alias, Expr},
+    sea_query::{Alias, Expr, ExprTrait},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };

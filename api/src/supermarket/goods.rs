@@ -6,8 +6,9 @@ use actix_web::http::StatusCode;
 use chrono::{DateTime, Utc};
 use entity::{communities, goods, goods_restocks};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, Set,
+    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
 };
 
 use super::dto::{CreateGoods, GoodsList, GoodsView, RestockInput, UpdateGoods};

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use entity::{goods, redemptions};
 use sea_orm::{
-    sea_query::{Alias, Expr},
+    sea_query::{Alias, Expr, ExprTrait},
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use entity::{goods, redemptions};
 use rand::Rng;
 use sea_orm::{
-    sea_query::{Alias, Expr, OnConflict},
+    sea_query::{Alias, Expr, ExprTrait, OnConflict},
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
@@ -327,7 +327,7 @@ pub fn view(r: redemptions::Model, goods: &goods::Model, with_code: bool) -> Red
         goods: GoodsSummary {
             id: goods.id,
             name: goods.name.clone(),
-            points_price: r.points / r.quantity.max(1),
+            points_price: r.points / Ord::max(r.quantity, 1),
             image_url: goods.image_url.clone(),
         },
         points: r.points,

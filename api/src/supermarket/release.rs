@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use entity::{goods, redemptions};
-use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ColumnTrait, EntityTrait, QueryFilter,
+};
 
 use super::{dto::RedemptionStatus, goods::invalidate_shelf, redemptions::REFUND_SOURCE};
 use crate::{

@@ -63,7 +63,18 @@ pub struct Wechat {
 impl Wechat {
     /// Builds the client.
     pub fn new(settings: WechatSettings) -> anyhow::Result<Self> {
+        // reqwest is built without a crypto provider of its own (its default would add
+        // aws-lc next to the ring that sqlx uses): every client in the process takes ring.
+        // An `Err` means a provider is installed already, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // The bundled Mozilla roots, as before reqwest 0.13: its default reads the system's
+        // store when the client is built, and a host without one would not start at all.
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|der| reqwest::Certificate::from_der(der))
+            .collect::<Result<Vec<_>, _>>()?;
         let http = reqwest::Client::builder()
+            .tls_certs_only(roots)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(3)))
             .build()?;

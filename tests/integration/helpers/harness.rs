@@ -256,7 +256,7 @@ impl TestApp {
     pub async fn count(&self, table: &str) -> i64 {
         let row = self
             .db()
-            .query_one(sea_orm::Statement::from_string(
+            .query_one_raw(sea_orm::Statement::from_string(
                 self.db().get_database_backend(),
                 format!("SELECT COUNT(*) AS n FROM {table}"),
             ))
@@ -270,7 +270,7 @@ impl TestApp {
     pub async fn scalar(&self, sql: &str) -> i64 {
         let row = self
             .db()
-            .query_one(sea_orm::Statement::from_string(
+            .query_one_raw(sea_orm::Statement::from_string(
                 self.db().get_database_backend(),
                 sql.to_owned(),
             ))
@@ -283,7 +283,7 @@ impl TestApp {
     /// The rows a SQL query answers.
     pub async fn rows(&self, sql: &str) -> Vec<sea_orm::QueryResult> {
         self.db()
-            .query_all(sea_orm::Statement::from_string(
+            .query_all_raw(sea_orm::Statement::from_string(
                 self.db().get_database_backend(),
                 sql.to_owned(),
             ))

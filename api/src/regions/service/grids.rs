@@ -305,7 +305,7 @@ async fn ensure_grid_worker<C: ConnectionTrait>(
     .to_owned();
     role_assignments::Entity::insert(assignment)
         .on_conflict(on_conflict)
-        .do_nothing()
+        .try_insert()
         .exec_without_returning(db)
         .await?;
     Ok(())
