@@ -5,7 +5,7 @@ use std::future::Future;
 
 use actix_web::{http::StatusCode, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
-use entity::idempotency_keys;
+use entity::idempotency_keys::{self, KeyStatus};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
@@ -19,8 +19,6 @@ use crate::{
 };
 
 const HEADER: &str = "idempotency-key";
-const RUNNING: &str = "running";
-const DONE: &str = "done";
 /// A request still "running" after this long was cut off (crash); its key may be taken over.
 const STALE_AFTER: Duration = Duration::seconds(120);
 
@@ -128,7 +126,7 @@ where
             let db = state.db.single_write().await;
             let _ = idempotency_keys::Entity::delete_many()
                 .filter(idempotency_keys::Column::Id.eq(id))
-                .filter(idempotency_keys::Column::Status.eq(RUNNING))
+                .filter(idempotency_keys::Column::Status.eq(KeyStatus::Running))
                 .exec(&db)
                 .await;
             Err(e)
@@ -211,7 +209,7 @@ impl<'a> Idempotent<'a> {
                 scope: Set(self.scope.to_owned()),
                 key: Set(self.key.clone()),
                 request_hash: Set(self.fingerprint.clone()),
-                status: Set(RUNNING.to_owned()),
+                status: Set(KeyStatus::Running),
                 response_status: Set(None),
                 response_body: Set(None),
                 created_at: Set(now),
@@ -248,7 +246,7 @@ impl<'a> Idempotent<'a> {
                     "同一 Idempotency-Key 不能用于不同的请求",
                 ));
             }
-            if row.status == DONE {
+            if row.status == KeyStatus::Done {
                 let status = row.response_status.unwrap_or(200) as u16;
                 return Ok(Replay::Stored(
                     status,
@@ -280,7 +278,7 @@ async fn take_over<C: ConnectionTrait>(
     let taken = idempotency_keys::Entity::update_many()
         .col_expr(idempotency_keys::Column::UpdatedAt, Expr::value(now))
         .filter(idempotency_keys::Column::Id.eq(id))
-        .filter(idempotency_keys::Column::Status.eq(RUNNING))
+        .filter(idempotency_keys::Column::Status.eq(KeyStatus::Running))
         .filter(idempotency_keys::Column::UpdatedAt.eq(seen))
         .exec(db)
         .await?;
@@ -296,7 +294,10 @@ async fn complete<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     idempotency_keys::Entity::update_many()
-        .col_expr(idempotency_keys::Column::Status, Expr::value(DONE))
+        .col_expr(
+            idempotency_keys::Column::Status,
+            Expr::value(KeyStatus::Done),
+        )
         .col_expr(
             idempotency_keys::Column::ResponseStatus,
             Expr::value(i32::from(status.as_u16())),

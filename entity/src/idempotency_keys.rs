@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::enums::KeyStatus;
+
 /// A row of `idempotency_keys`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "idempotency_keys")]
@@ -18,7 +20,7 @@ pub struct Model {
     /// SHA-256 of the request body.
     pub request_hash: String,
     /// `running` or `done`.
-    pub status: String,
+    pub status: KeyStatus,
     /// Stored response status.
     pub response_status: Option<i32>,
     /// Stored response body, replayed byte for byte.

@@ -3,6 +3,7 @@
 pub mod audit_logs;
 pub mod communities;
 pub mod districts;
+pub mod enums;
 pub mod goods;
 pub mod goods_restocks;
 pub mod grids;

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::enums::Kind;
+
 /// A row of `points_entries`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "points_entries")]
@@ -18,7 +20,7 @@ pub struct Model {
     /// Balance after this entry.
     pub balance_after: i64,
     /// `earn`, `redeem`, `refund`, `adjust` or `expire`.
-    pub kind: String,
+    pub kind: Kind,
     /// Human-readable reason.
     pub reason: String,
     /// What produced it, e.g. `award:checkin`, `redemption`, `adjust`.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::enums::RedemptionStatus;
+
 /// A row of `redemptions`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "redemptions")]
@@ -22,7 +24,7 @@ pub struct Model {
     /// Six-digit pickup code, unique among the community's pending redemptions.
     pub code: String,
     /// `pending`, `fulfilled`, `cancelled` or `expired`.
-    pub status: String,
+    pub status: RedemptionStatus,
     /// Pickup deadline.
     pub expires_at: DateTimeUtc,
     /// Created at.

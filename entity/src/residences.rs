@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::enums::{ResidenceRelation, ResidenceStatus};
+
 /// A row of `residences`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "residences")]
@@ -20,13 +22,13 @@ pub struct Model {
     /// Room (室).
     pub room: String,
     /// `owner`, `tenant` or `family`.
-    pub relation: String,
+    pub relation: ResidenceRelation,
     /// Declared floor area in dm² (owners only).
     pub floor_area_dm2: Option<i64>,
     /// Grid found from the location given at submission, if any.
     pub suggested_grid_id: Option<i64>,
     /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: ResidenceStatus,
     /// Household, once approved.
     pub household_id: Option<i64>,
     /// Why it was rejected.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::enums::Role;
+
 /// A row of `role_assignments`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "role_assignments")]
@@ -12,7 +14,7 @@ pub struct Model {
     /// Holder.
     pub user_id: i64,
     /// `platform_admin`, `street_admin`, `community_staff` or `grid_worker`.
-    pub role: String,
+    pub role: Role,
     /// Street, community or grid id; 0 for platform admins.
     pub scope_id: i64,
     /// Who assigned it.

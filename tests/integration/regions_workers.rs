@@ -39,8 +39,11 @@ async fn community_staff_create_grids_whose_worker_gets_the_grid_worker_role() {
         .unwrap();
     assert_eq!(roles.len(), 1);
     assert_eq!(
-        (roles[0].role.as_str(), roles[0].scope_id),
-        ("grid_worker", grid["id"].as_i64().unwrap())
+        (roles[0].role, roles[0].scope_id),
+        (
+            role_assignments::Role::GridWorker,
+            grid["id"].as_i64().unwrap()
+        )
     );
     assert_eq!(roles[0].created_by, Some(city.staff.id));
     let (status, list) = app
@@ -122,7 +125,7 @@ async fn a_replaced_grid_worker_loses_the_role_over_the_grid_at_once() {
         async move {
             role_assignments::Entity::find()
                 .filter(role_assignments::Column::UserId.eq(user))
-                .filter(role_assignments::Column::Role.eq("grid_worker"))
+                .filter(role_assignments::Column::Role.eq(role_assignments::Role::GridWorker))
                 .count(app.db())
                 .await
                 .unwrap()
@@ -213,7 +216,7 @@ async fn two_staff_replacing_the_worker_at_once_leave_the_role_with_the_named_on
             .await;
         let named = grids[0]["worker"]["id"].as_i64().unwrap();
         let holders: Vec<i64> = role_assignments::Entity::find()
-            .filter(role_assignments::Column::Role.eq("grid_worker"))
+            .filter(role_assignments::Column::Role.eq(role_assignments::Role::GridWorker))
             .filter(role_assignments::Column::ScopeId.eq(grid))
             .all(app.db())
             .await

@@ -1,5 +1,6 @@
 //! Redemptions one at a time: paying with points for a pickup code, the refusals, the
-//! idempotency key, bad input, the owner's cancel, and running out of pickup codes.
+//! idempotency key, bad input, the owner's cancel, running out of pickup codes, and a
+//! corrupt stored status.
 
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
@@ -372,4 +373,28 @@ async fn when_every_pickup_code_is_taken_a_redemption_answers_503_and_writes_not
     assert_eq!(app.stock(goods).await, 5, "no stock taken");
     assert_eq!(app.count("redemptions").await, 1_000_000);
     assert_eq!(app.count("points_entries").await, 1, "only the adjustment");
+}
+
+#[tokio::test]
+async fn a_redemption_whose_stored_status_is_unknown_fails_to_load_rather_than_pass_as_pending() {
+    let app = spawn().await;
+    let m = app.market().await;
+    let resident = app.login("resident").await;
+    app.give_points(&m.staff, m.community, &resident, 100).await;
+    let goods = app.put_goods(&m.staff, m.community, 10, 5, None).await;
+    let (_, r) = app.redeem(&resident, goods, 1).await;
+    let corrupt = format!(
+        "UPDATE redemptions SET status = 'bogus' WHERE id = {}",
+        r["id"]
+    );
+    app.db().execute_unprepared(&corrupt).await.unwrap();
+
+    let (status, body) = app
+        .get("/api/v1/me/redemptions", Some(&resident.token))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, Some("internal_error")),
+        "{body}"
+    );
 }

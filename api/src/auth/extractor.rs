@@ -8,7 +8,7 @@ use sea_orm::{
     SelectTwo,
 };
 
-use super::{jwt::TokenClaims, Caller, Grant, Role};
+use super::{jwt::TokenClaims, Caller, Grant};
 use crate::{
     error::{ApiError, ApiResult},
     middleware::VerifiedToken,
@@ -109,12 +109,10 @@ fn caller_from_rows(rows: Vec<(users::Model, Option<role_assignments::Model>)>) 
     let grants = first
         .into_iter()
         .chain(rows.filter_map(|(_, a)| a))
-        .filter_map(|a| {
-            Some(Grant {
-                id: a.id,
-                role: Role::parse(&a.role)?,
-                scope_id: a.scope_id,
-            })
+        .map(|a| Grant {
+            id: a.id,
+            role: a.role,
+            scope_id: a.scope_id,
         })
         .collect();
     Some(Caller { user, grants })

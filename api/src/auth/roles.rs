@@ -1,45 +1,7 @@
 //! Roles are data: a role assignment grants a role over one scope.
 
+pub use entity::role_assignments::Role;
 use entity::users;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// A role and the kind of scope it holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// The city's operator; scope 0 (everything).
-    PlatformAdmin,
-    /// Scope: a street.
-    StreetAdmin,
-    /// Scope: a community.
-    CommunityStaff,
-    /// Scope: a grid.
-    GridWorker,
-}
-
-impl Role {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::PlatformAdmin => "platform_admin",
-            Role::StreetAdmin => "street_admin",
-            Role::CommunityStaff => "community_staff",
-            Role::GridWorker => "grid_worker",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Role> {
-        Some(match s {
-            "platform_admin" => Role::PlatformAdmin,
-            "street_admin" => Role::StreetAdmin,
-            "community_staff" => Role::CommunityStaff,
-            "grid_worker" => Role::GridWorker,
-            _ => return None,
-        })
-    }
-}
 
 /// One role the caller holds now.
 #[derive(Clone, Debug)]

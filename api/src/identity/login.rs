@@ -154,13 +154,13 @@ pub async fn create_admin(
     };
     let held = role_assignments::Entity::find()
         .filter(role_assignments::Column::UserId.eq(user.id))
-        .filter(role_assignments::Column::Role.eq(Role::PlatformAdmin.as_str()))
+        .filter(role_assignments::Column::Role.eq(Role::PlatformAdmin))
         .one(&*txn)
         .await?;
     if held.is_none() {
         role_assignments::ActiveModel {
             user_id: Set(user.id),
-            role: Set(Role::PlatformAdmin.as_str().to_owned()),
+            role: Set(Role::PlatformAdmin),
             scope_id: Set(0),
             created_by: Set(None),
             created_at: Set(now),

@@ -73,21 +73,18 @@ pub async fn bind_phone(
 
 /// The profile of a user as its owner sees it.
 pub async fn me_view<C: ConnectionTrait>(db: &C, user: users::Model) -> ApiResult<MeView> {
-    let grants: Vec<(role_assignments::Model, Role)> = role_assignments::Entity::find()
+    let grants = role_assignments::Entity::find()
         .filter(role_assignments::Column::UserId.eq(user.id))
         .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|g| Role::parse(&g.role).map(|role| (g, role)))
-        .collect();
-    let names = scope_names(db, grants.iter().map(|(g, role)| (*role, g.scope_id))).await?;
+        .await?;
+    let names = scope_names(db, grants.iter().map(|g| (g.role, g.scope_id))).await?;
     let roles = grants
         .into_iter()
-        .map(|(grant, role)| RoleView {
+        .map(|grant| RoleView {
             id: grant.id,
-            role,
+            role: grant.role,
             scope_id: grant.scope_id,
-            scope_name: names.get(&(role, grant.scope_id)).cloned(),
+            scope_name: names.get(&(grant.role, grant.scope_id)).cloned(),
         })
         .collect();
     Ok(MeView {

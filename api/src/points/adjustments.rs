@@ -120,7 +120,7 @@ pub async fn list_for_street<C: ConnectionTrait>(
     };
     let mut select = points_entries::Entity::find()
         .filter(points_entries::Column::CommunityId.is_in(communities.keys().copied()))
-        .filter(points_entries::Column::Kind.eq(Kind::Adjust.as_str()))
+        .filter(points_entries::Column::Kind.eq(Kind::Adjust))
         .order_by_desc(points_entries::Column::Id)
         .limit(page.limit() + 1);
     if let Some(from) = query.from {

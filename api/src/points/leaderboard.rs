@@ -46,7 +46,7 @@ pub async fn leaderboard<C: ConnectionTrait>(
         .select_only()
         .column_as(Expr::col(points_entries::Column::Id).max(), "newest")
         .filter(points_entries::Column::CommunityId.eq(community_id))
-        .filter(points_entries::Column::Kind.eq(Kind::Earn.as_str()))
+        .filter(points_entries::Column::Kind.eq(Kind::Earn))
         .into_tuple()
         .one(db)
         .await?;
@@ -109,7 +109,7 @@ async fn totals<C: ConnectionTrait>(
         .column(points_entries::Column::UserId)
         .column_as(total.clone(), "total")
         .filter(points_entries::Column::CommunityId.eq(community_id))
-        .filter(points_entries::Column::Kind.eq(Kind::Earn.as_str()))
+        .filter(points_entries::Column::Kind.eq(Kind::Earn))
         .filter(points_entries::Column::CreatedAt.gte(since))
         .group_by(points_entries::Column::UserId)
         .order_by_desc(total)

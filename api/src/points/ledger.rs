@@ -3,59 +3,17 @@
 //! Call these inside a write transaction.
 
 use chrono::{DateTime, Utc};
+pub use entity::points_entries::Kind;
 use entity::{points_entries, points_rules, points_wallets};
 use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, OnConflict},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::{
     clock::{day_start, month_start},
     error::{ApiError, ApiResult},
 };
-
-/// What kind of change an entry is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// Points earned by an action under the community's rules.
-    Earn,
-    /// Points spent on goods.
-    Redeem,
-    /// Points returned when a redemption is cancelled.
-    Refund,
-    /// A staff correction, either sign.
-    Adjust,
-    /// Points returned when a redemption expired unclaimed.
-    Expire,
-}
-
-impl Kind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Earn => "earn",
-            Kind::Redeem => "redeem",
-            Kind::Refund => "refund",
-            Kind::Adjust => "adjust",
-            Kind::Expire => "expire",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Kind> {
-        Some(match s {
-            "earn" => Kind::Earn,
-            "redeem" => Kind::Redeem,
-            "refund" => Kind::Refund,
-            "adjust" => Kind::Adjust,
-            "expire" => Kind::Expire,
-            _ => return None,
-        })
-    }
-}
 
 /// One change of points.
 #[derive(Clone, Debug)]
@@ -117,7 +75,7 @@ pub async fn apply<C: ConnectionTrait>(
         community_id: Set(change.community_id),
         amount: Set(change.amount),
         balance_after: Set(wallet.balance),
-        kind: Set(change.kind.as_str().to_owned()),
+        kind: Set(change.kind),
         reason: Set(change.reason.to_owned()),
         source: Set(change.source.to_owned()),
         idempotency_key: Set(change.idempotency_key.to_owned()),

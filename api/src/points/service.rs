@@ -35,7 +35,7 @@ pub async fn summary<C: ConnectionTrait>(
         .one(db)
         .await?;
     let since = month_start(now);
-    let sums: Vec<(String, Option<i64>)> = points_entries::Entity::find()
+    let sums: Vec<(Kind, Option<i64>)> = points_entries::Entity::find()
         .select_only()
         .column(points_entries::Column::Kind)
         .column_as(
@@ -52,7 +52,7 @@ pub async fn summary<C: ConnectionTrait>(
         .await?;
     let total = |kind: Kind| {
         sums.iter()
-            .find(|(k, _)| k == kind.as_str())
+            .find(|(k, _)| *k == kind)
             .and_then(|(_, v)| *v)
             .unwrap_or(0)
     };
@@ -102,7 +102,7 @@ pub async fn entry_views<C: ConnectionTrait>(
         .into_iter()
         .map(|e| EntryView {
             id: e.id,
-            kind: Kind::parse(&e.kind).unwrap_or(Kind::Adjust),
+            kind: e.kind,
             amount: e.amount,
             balance_after: e.balance_after,
             reason: e.reason,

@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
-use super::dto::{dm2_to_m2, NewResidence, ResidenceView};
+use super::dto::{dm2_to_m2, NewResidence, ResidenceStatus, ResidenceView};
 use crate::{
     auth::Caller,
     batch::by_ids,
@@ -16,9 +16,6 @@ use crate::{
     error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult},
     regions::service::locate_grid,
 };
-
-/// The stored status of an application waiting for staff.
-pub(super) const PENDING: &str = "pending";
 
 /// Files an application for the caller; the grid is only suggested from the location,
 /// which is used here and then dropped.
@@ -46,10 +43,10 @@ pub async fn submit(
         building: Set(input.address.building),
         unit: Set(input.address.unit),
         room: Set(input.address.room),
-        relation: Set(input.relation.as_str().to_owned()),
+        relation: Set(input.relation),
         floor_area_dm2: Set(input.floor_area_dm2),
         suggested_grid_id: Set(suggested_grid_id),
-        status: Set(PENDING.to_owned()),
+        status: Set(ResidenceStatus::Pending),
         household_id: Set(None),
         reject_reason: Set(None),
         reviewed_by: Set(None),
@@ -111,7 +108,7 @@ pub async fn withdraw(db: &Db, caller: &Caller, id: i64) -> ApiResult<()> {
     let deleted = residences::Entity::delete_many()
         .filter(residences::Column::Id.eq(id))
         .filter(residences::Column::UserId.eq(caller.id()))
-        .filter(residences::Column::Status.eq(PENDING))
+        .filter(residences::Column::Status.eq(ResidenceStatus::Pending))
         .exec(&*txn)
         .await?;
     if deleted.rows_affected == 0 {
@@ -154,9 +151,9 @@ pub(super) fn view(
         building: r.building.clone(),
         unit: r.unit.clone(),
         room: r.room.clone(),
-        relation: r.relation.clone(),
+        relation: r.relation,
         floor_area_m2: r.floor_area_dm2.map(dm2_to_m2),
-        status: r.status.clone(),
+        status: r.status,
         household_id: r.household_id,
         grid_id: household.and_then(|h| h.grid_id).or(r.suggested_grid_id),
         reject_reason: r.reject_reason.clone(),

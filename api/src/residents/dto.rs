@@ -7,58 +7,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
+pub use entity::residences::{ResidenceRelation, ResidenceStatus};
+
 use crate::error::{ApiError, ApiResult};
 
 /// Longest building, unit or room name, in characters after normalisation.
 const ADDRESS_PART_MAX: usize = 32;
 /// Longest rejection reason, in characters.
 const REASON_MAX: usize = 200;
-
-/// How the applicant lives at the address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ResidenceRelation {
-    /// Owner (业主); may declare floor area.
-    Owner,
-    /// Tenant (租户).
-    Tenant,
-    /// Family member living with the owner (家属).
-    Family,
-}
-
-impl ResidenceRelation {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResidenceRelation::Owner => "owner",
-            ResidenceRelation::Tenant => "tenant",
-            ResidenceRelation::Family => "family",
-        }
-    }
-}
-
-/// Where an application stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ResidenceStatus {
-    /// Waiting for staff.
-    Pending,
-    /// Approved: the user is tied to a household.
-    Approved,
-    /// Rejected, with a reason; the user may apply again.
-    Rejected,
-}
-
-impl ResidenceStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResidenceStatus::Pending => "pending",
-            ResidenceStatus::Approved => "approved",
-            ResidenceStatus::Rejected => "rejected",
-        }
-    }
-}
 
 /// `POST /me/residences`: apply to be a verified resident of an address.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -226,13 +182,11 @@ pub struct ResidenceView {
     /// Room.
     pub room: String,
     /// `owner`, `tenant` or `family`.
-    #[schema(value_type = ResidenceRelation)]
-    pub relation: String,
+    pub relation: ResidenceRelation,
     /// Declared floor area in m², owners only.
     pub floor_area_m2: Option<f64>,
     /// `pending`, `approved` or `rejected`.
-    #[schema(value_type = ResidenceStatus)]
-    pub status: String,
+    pub status: ResidenceStatus,
     /// Household, once approved.
     pub household_id: Option<i64>,
     /// The household's grid, or the grid suggested by the applicant's location.

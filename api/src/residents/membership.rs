@@ -16,7 +16,7 @@ pub async fn belongs_to_community<C: ConnectionTrait>(
     let residences = residences::Entity::find()
         .filter(residences::Column::UserId.eq(user_id))
         .filter(residences::Column::CommunityId.eq(community_id))
-        .filter(residences::Column::Status.eq(ResidenceStatus::Approved.as_str()))
+        .filter(residences::Column::Status.eq(ResidenceStatus::Approved))
         .count(db)
         .await?;
     Ok(residences > 0)

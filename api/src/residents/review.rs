@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::{
-    applications::{households_of, not_pending, view, PENDING},
+    applications::{households_of, not_pending, view},
     dto::{
         Applicant, ApproveResidence, ListResidencesQuery, RejectResidence, ResidenceRelation,
         ResidenceReview, ResidenceReviewPage, ResidenceStatus, ResidenceView,
@@ -46,7 +46,7 @@ pub async fn list_for_community<C: ConnectionTrait>(
         .order_by_desc(residences::Column::Id)
         .limit(limit + 1);
     if let Some(status) = query.status {
-        select = select.filter(residences::Column::Status.eq(status.as_str()));
+        select = select.filter(residences::Column::Status.eq(status));
     }
     if let Some(before) = page.before_id()? {
         select = select.filter(residences::Column::Id.lt(before));
@@ -105,7 +105,7 @@ pub async fn approve(
     let mut household = household_for(&*txn, &residence, now).await?;
     let owner_area = residence
         .floor_area_dm2
-        .filter(|_| residence.relation == ResidenceRelation::Owner.as_str());
+        .filter(|_| residence.relation == ResidenceRelation::Owner);
     if grid_id.is_some() || owner_area.is_some() {
         let mut update =
             households::Entity::update_many().filter(households::Column::Id.eq(household.id));
@@ -150,7 +150,7 @@ pub async fn approve(
         "residence approved"
     );
     let residence = residences::Model {
-        status: ResidenceStatus::Approved.as_str().to_owned(),
+        status: ResidenceStatus::Approved,
         household_id: Some(household.id),
         reviewed_by: Some(caller.id()),
         reviewed_at: Some(now),
@@ -199,7 +199,7 @@ pub async fn reject(
         "residence rejected"
     );
     let residence = residences::Model {
-        status: ResidenceStatus::Rejected.as_str().to_owned(),
+        status: ResidenceStatus::Rejected,
         reject_reason: Some(reason),
         reviewed_by: Some(caller.id()),
         reviewed_at: Some(now),
@@ -225,7 +225,7 @@ async fn reviewable<C: ConnectionTrait>(
     if residence.user_id == caller.id() {
         return Err(ApiError::self_review_forbidden());
     }
-    if residence.status != PENDING {
+    if residence.status != ResidenceStatus::Pending {
         return Err(not_pending());
     }
     Ok((residence, community))
@@ -241,12 +241,12 @@ async fn claim<C: ConnectionTrait>(
     reject_reason: Option<String>,
 ) -> ApiResult<()> {
     let updated = residences::Entity::update_many()
-        .col_expr(residences::Column::Status, Expr::value(status.as_str()))
+        .col_expr(residences::Column::Status, Expr::value(status))
         .col_expr(residences::Column::RejectReason, Expr::value(reject_reason))
         .col_expr(residences::Column::ReviewedBy, Expr::value(caller.id()))
         .col_expr(residences::Column::ReviewedAt, Expr::value(now))
         .filter(residences::Column::Id.eq(id))
-        .filter(residences::Column::Status.eq(PENDING))
+        .filter(residences::Column::Status.eq(ResidenceStatus::Pending))
         .exec(db)
         .await?;
     if updated.rows_affected == 0 {

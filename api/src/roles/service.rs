@@ -134,7 +134,7 @@ pub async fn create(
         .ok_or_else(|| ApiError::not_found("user"))?;
     let row = role_assignments::ActiveModel {
         user_id: Set(user.id),
-        role: Set(input.role.as_str().to_owned()),
+        role: Set(input.role),
         scope_id: Set(scope_id),
         created_by: Set(Some(caller.id())),
         created_at: Set(now),
@@ -174,7 +174,7 @@ pub async fn create(
         .await?
         .remove(&(input.role, scope_id));
     txn.commit().await?;
-    Ok(view(row, input.role, user.nickname, scope_name))
+    Ok(view(row, user.nickname, scope_name))
 }
 
 /// Revokes a role; the last platform admin cannot be removed.
@@ -184,7 +184,7 @@ pub async fn delete(db: &Db, caller: &Caller, now: DateTime<Utc>, id: i64) -> Ap
         .one(&txn)
         .await?
         .ok_or_else(|| ApiError::not_found("role_assignment"))?;
-    let role = Role::parse(&row.role).ok_or_else(|| ApiError::not_found("role_assignment"))?;
+    let role = row.role;
     // A scope the caller cannot see hides its assignments too.
     authorize(&txn, caller, role, row.scope_id)
         .await
@@ -194,7 +194,7 @@ pub async fn delete(db: &Db, caller: &Caller, now: DateTime<Utc>, id: i64) -> Ap
         // once run one after the other, and the second sees one admin left (PostgreSQL
         // re-reads locked rows after the wait; SQLite has one writer).
         let admins = role_assignments::Entity::find()
-            .filter(role_assignments::Column::Role.eq(Role::PlatformAdmin.as_str()))
+            .filter(role_assignments::Column::Role.eq(Role::PlatformAdmin))
             .lock_exclusive()
             .all(&txn)
             .await?;
@@ -264,7 +264,7 @@ pub async fn list<C: ConnectionTrait>(
     if !scopes.all {
         let in_scope = |role: Role, ids: Vec<i64>| {
             Condition::all()
-                .add(role_assignments::Column::Role.eq(role.as_str()))
+                .add(role_assignments::Column::Role.eq(role))
                 .add(role_assignments::Column::ScopeId.is_in(ids))
         };
         select = select.filter(
@@ -284,18 +284,14 @@ pub async fn list<C: ConnectionTrait>(
     let page = Page::from_rows(rows, page.limit(), |r| r.id);
     let users =
         by_ids::<users::Entity, _>(db, page.items.iter().map(|r| r.user_id), |u| u.id).await?;
-    let rows: Vec<(role_assignments::Model, Role)> = page
+    let names = scope_names(db, page.items.iter().map(|r| (r.role, r.scope_id))).await?;
+    let items = page
         .items
         .into_iter()
-        .map(|row| parse_role(&row.role).map(|role| (row, role)))
-        .collect::<ApiResult<_>>()?;
-    let names = scope_names(db, rows.iter().map(|(r, role)| (*role, r.scope_id))).await?;
-    let items = rows
-        .into_iter()
-        .map(|(row, role)| {
+        .map(|row| {
             let nickname = users.get(&row.user_id).map(|u| u.nickname.clone());
-            let scope_name = names.get(&(role, row.scope_id)).cloned();
-            view(row, role, nickname.unwrap_or_default(), scope_name)
+            let scope_name = names.get(&(row.role, row.scope_id)).cloned();
+            view(row, nickname.unwrap_or_default(), scope_name)
         })
         .collect();
     Ok(AssignmentPage {
@@ -304,13 +300,8 @@ pub async fn list<C: ConnectionTrait>(
     })
 }
 
-fn parse_role(stored: &str) -> ApiResult<Role> {
-    Role::parse(stored).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role {stored}")))
-}
-
 fn view(
     row: role_assignments::Model,
-    role: Role,
     nickname: String,
     scope_name: Option<String>,
 ) -> AssignmentView {
@@ -318,7 +309,7 @@ fn view(
         id: row.id,
         user_id: row.user_id,
         nickname,
-        role,
+        role: row.role,
         scope_id: row.scope_id,
         scope_name,
         created_by: row.created_by,

@@ -6,6 +6,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
+pub use entity::redemptions::RedemptionStatus;
+
 use crate::pagination::PageQuery;
 
 /// Trims a required string.
@@ -270,43 +272,6 @@ pub struct CreateRedemption {
     /// Units, 1 to 100.
     #[validate(range(min = 1, max = 100, message = "兑换数量须在 1 到 100 之间"))]
     pub quantity: i64,
-}
-
-/// Where a redemption stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RedemptionStatus {
-    /// Paid, waiting for pickup with its code.
-    Pending,
-    /// Picked up (核销).
-    Fulfilled,
-    /// Cancelled by its owner; points refunded, stock restored.
-    Cancelled,
-    /// Not picked up in time; points refunded, stock restored.
-    Expired,
-}
-
-impl RedemptionStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RedemptionStatus::Pending => "pending",
-            RedemptionStatus::Fulfilled => "fulfilled",
-            RedemptionStatus::Cancelled => "cancelled",
-            RedemptionStatus::Expired => "expired",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => RedemptionStatus::Pending,
-            "fulfilled" => RedemptionStatus::Fulfilled,
-            "cancelled" => RedemptionStatus::Cancelled,
-            "expired" => RedemptionStatus::Expired,
-            _ => return None,
-        })
-    }
 }
 
 /// The goods of a redemption, at the price paid.

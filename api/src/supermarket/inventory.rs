@@ -27,7 +27,7 @@ pub async fn inventory<C: ConnectionTrait>(
         .order_by_desc(goods::Column::Id)
         .all(db)
         .await?;
-    let units: Vec<(i64, String, Option<i64>)> = redemptions::Entity::find()
+    let units: Vec<(i64, RedemptionStatus, Option<i64>)> = redemptions::Entity::find()
         .select_only()
         .column(redemptions::Column::GoodsId)
         .column(redemptions::Column::Status)
@@ -38,25 +38,20 @@ pub async fn inventory<C: ConnectionTrait>(
             "units",
         )
         .filter(redemptions::Column::CommunityId.eq(community_id))
-        .filter(redemptions::Column::Status.is_in([
-            RedemptionStatus::Pending.as_str(),
-            RedemptionStatus::Fulfilled.as_str(),
-        ]))
+        .filter(
+            redemptions::Column::Status
+                .is_in([RedemptionStatus::Pending, RedemptionStatus::Fulfilled]),
+        )
         .group_by(redemptions::Column::GoodsId)
         .group_by(redemptions::Column::Status)
         .into_tuple()
         .all(db)
         .await?;
-    let mut counts: HashMap<(i64, String), i64> = HashMap::new();
+    let mut counts: HashMap<(i64, RedemptionStatus), i64> = HashMap::new();
     for (goods_id, status, sum) in units {
         counts.insert((goods_id, status), sum.unwrap_or(0));
     }
-    let count = |id: i64, status: RedemptionStatus| {
-        counts
-            .get(&(id, status.as_str().to_owned()))
-            .copied()
-            .unwrap_or(0)
-    };
+    let count = |id: i64, status: RedemptionStatus| counts.get(&(id, status)).copied().unwrap_or(0);
     let items = rows
         .into_iter()
         .map(|g| InventoryItem {

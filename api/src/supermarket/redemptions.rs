@@ -110,7 +110,7 @@ pub async fn create(
             goods_id: Set(goods.id),
             quantity: Set(input.quantity),
             points: Set(points),
-            status: Set(RedemptionStatus::Pending.as_str().to_owned()),
+            status: Set(RedemptionStatus::Pending),
             expires_at: Set(now + counter.pickup_ttl),
             created_at: Set(now),
             ..Default::default()
@@ -168,10 +168,10 @@ async fn redeemed_since<C: ConnectionTrait>(
         )
         .filter(redemptions::Column::UserId.eq(user_id))
         .filter(redemptions::Column::GoodsId.eq(goods_id))
-        .filter(redemptions::Column::Status.is_in([
-            RedemptionStatus::Pending.as_str(),
-            RedemptionStatus::Fulfilled.as_str(),
-        ]))
+        .filter(
+            redemptions::Column::Status
+                .is_in([RedemptionStatus::Pending, RedemptionStatus::Fulfilled]),
+        )
         .filter(redemptions::Column::CreatedAt.gte(since))
         .into_tuple()
         .one(db)
@@ -243,7 +243,7 @@ pub async fn cancel(
         .await?
         .filter(|r| r.user_id == caller.id())
         .ok_or_else(redemption_not_found)?;
-    if redemption.status != RedemptionStatus::Pending.as_str() {
+    if redemption.status != RedemptionStatus::Pending {
         return Err(not_pending());
     }
     let closed = release(database, cache, now, &redemption, Release::Cancel)
@@ -267,7 +267,7 @@ pub async fn list_mine<C: ConnectionTrait>(
         .order_by_desc(redemptions::Column::Id)
         .limit(page.limit() + 1);
     if let Some(status) = query.status {
-        select = select.filter(redemptions::Column::Status.eq(status.as_str()));
+        select = select.filter(redemptions::Column::Status.eq(status));
     }
     if let Some(before) = page.before_id()? {
         select = select.filter(redemptions::Column::Id.lt(before));
@@ -298,7 +298,7 @@ pub async fn list_for_community<C: ConnectionTrait>(
         .order_by_desc(redemptions::Column::Id)
         .limit(page.limit() + 1);
     if let Some(status) = query.status {
-        select = select.filter(redemptions::Column::Status.eq(status.as_str()));
+        select = select.filter(redemptions::Column::Status.eq(status));
     }
     if let Some(from) = query.from {
         select = select.filter(redemptions::Column::CreatedAt.gte(from));
@@ -320,7 +320,7 @@ pub async fn list_for_community<C: ConnectionTrait>(
 pub fn view(r: redemptions::Model, goods: &goods::Model, with_code: bool) -> RedemptionView {
     RedemptionView {
         id: r.id,
-        status: RedemptionStatus::parse(&r.status).unwrap_or(RedemptionStatus::Pending),
+        status: r.status,
         code: with_code.then_some(r.code),
         expires_at: r.expires_at,
         // Points are whole multiples of the unit price paid.

@@ -60,10 +60,10 @@ pub async fn release(
         ),
     };
     let mut gate = redemptions::Entity::update_many()
-        .col_expr(redemptions::Column::Status, Expr::value(status.as_str()))
+        .col_expr(redemptions::Column::Status, Expr::value(status))
         .col_expr(redemptions::Column::ClosedAt, Expr::value(now))
         .filter(redemptions::Column::Id.eq(redemption.id))
-        .filter(redemptions::Column::Status.eq(RedemptionStatus::Pending.as_str()));
+        .filter(redemptions::Column::Status.eq(RedemptionStatus::Pending));
     if how == Release::Expire {
         gate = gate.filter(redemptions::Column::ExpiresAt.lte(now));
     }

@@ -41,7 +41,7 @@ pub async fn sweep_once(state: &AppState) -> ApiResult<u64> {
     let mut expired = 0;
     loop {
         let batch = redemptions::Entity::find()
-            .filter(redemptions::Column::Status.eq(RedemptionStatus::Pending.as_str()))
+            .filter(redemptions::Column::Status.eq(RedemptionStatus::Pending))
             .filter(redemptions::Column::ExpiresAt.lte(now))
             .filter(redemptions::Column::Id.gt(after))
             .order_by_asc(redemptions::Column::Id)

@@ -28,7 +28,7 @@ async fn find_by_code<C: ConnectionTrait>(
     let pending = redemptions::Entity::find()
         .filter(redemptions::Column::CommunityId.eq(community_id))
         .filter(redemptions::Column::Code.eq(code))
-        .filter(redemptions::Column::Status.eq(RedemptionStatus::Pending.as_str()))
+        .filter(redemptions::Column::Status.eq(RedemptionStatus::Pending))
         .one(db)
         .await?;
     if pending.is_some() {
@@ -43,15 +43,13 @@ async fn find_by_code<C: ConnectionTrait>(
 }
 
 /// The 409 for a redemption that can no longer be picked up.
-fn closed(status: &str) -> ApiError {
-    match RedemptionStatus::parse(status) {
-        Some(RedemptionStatus::Fulfilled) => {
-            ApiError::conflict("already_fulfilled", "该兑换已核销")
+fn closed(status: RedemptionStatus) -> ApiError {
+    match status {
+        RedemptionStatus::Fulfilled => ApiError::conflict("already_fulfilled", "该兑换已核销"),
+        RedemptionStatus::Cancelled => ApiError::conflict("redemption_cancelled", "该兑换已取消"),
+        RedemptionStatus::Expired | RedemptionStatus::Pending => {
+            ApiError::conflict("redemption_expired", "该兑换已过期，积分已退还")
         }
-        Some(RedemptionStatus::Cancelled) => {
-            ApiError::conflict("redemption_cancelled", "该兑换已取消")
-        }
-        _ => ApiError::conflict("redemption_expired", "该兑换已过期，积分已退还"),
     }
 }
 
@@ -71,19 +69,19 @@ pub async fn verify(
     let found = find_by_code(db, community_id, &input.code)
         .await?
         .ok_or_else(redemption_not_found)?;
-    if found.status != RedemptionStatus::Pending.as_str() {
-        return Err(closed(&found.status));
+    if found.status != RedemptionStatus::Pending {
+        return Err(closed(found.status));
     }
     let txn = database.begin_write().await?;
     let fulfilled = redemptions::Entity::update_many()
         .col_expr(
             redemptions::Column::Status,
-            Expr::value(RedemptionStatus::Fulfilled.as_str()),
+            Expr::value(RedemptionStatus::Fulfilled),
         )
         .col_expr(redemptions::Column::FulfilledBy, Expr::value(caller.id()))
         .col_expr(redemptions::Column::FulfilledAt, Expr::value(now))
         .filter(redemptions::Column::Id.eq(found.id))
-        .filter(redemptions::Column::Status.eq(RedemptionStatus::Pending.as_str()))
+        .filter(redemptions::Column::Status.eq(RedemptionStatus::Pending))
         .filter(redemptions::Column::ExpiresAt.gt(now))
         .exec_with_returning(&txn)
         .await?
@@ -101,8 +99,8 @@ pub async fn verify(
         .one(db)
         .await?
         .ok_or_else(redemption_not_found)?;
-    if current.status != RedemptionStatus::Pending.as_str() {
-        return Err(closed(&current.status));
+    if current.status != RedemptionStatus::Pending {
+        return Err(closed(current.status));
     }
     if current.expires_at > now {
         return Err(ApiError::internal(anyhow::anyhow!(
@@ -115,5 +113,5 @@ pub async fn verify(
         .one(db)
         .await?
         .ok_or_else(redemption_not_found)?;
-    Err(closed(&after.status))
+    Err(closed(after.status))
 }

@@ -327,7 +327,7 @@ pub async fn delete_community(
         .count(&*txn)
         .await?;
     let staff = role_assignments::Entity::find()
-        .filter(role_assignments::Column::Role.eq(Role::CommunityStaff.as_str()))
+        .filter(role_assignments::Column::Role.eq(Role::CommunityStaff))
         .filter(role_assignments::Column::ScopeId.eq(id))
         .count(&*txn)
         .await?;

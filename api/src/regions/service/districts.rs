@@ -203,7 +203,7 @@ pub async fn delete_street(db: &Db, caller: &Caller, now: DateTime<Utc>, id: i64
         .await?;
     // A street admin's role names the street by id: deleting under it would leave a dangling grant.
     let admins = role_assignments::Entity::find()
-        .filter(role_assignments::Column::Role.eq(Role::StreetAdmin.as_str()))
+        .filter(role_assignments::Column::Role.eq(Role::StreetAdmin))
         .filter(role_assignments::Column::ScopeId.eq(id))
         .count(&*txn)
         .await?;

@@ -209,7 +209,7 @@ pub async fn update_grid(
         if let Some(previous) = grid.worker_user_id.filter(|p| Some(*p) != worker) {
             role_assignments::Entity::delete_many()
                 .filter(role_assignments::Column::UserId.eq(previous))
-                .filter(role_assignments::Column::Role.eq(Role::GridWorker.as_str()))
+                .filter(role_assignments::Column::Role.eq(Role::GridWorker))
                 .filter(role_assignments::Column::ScopeId.eq(grid.id))
                 .exec(&*txn)
                 .await?;
@@ -258,7 +258,7 @@ pub async fn delete_grid(
     }
     // A grid worker's role names the grid by id; it goes with the grid.
     let roles = role_assignments::Entity::delete_many()
-        .filter(role_assignments::Column::Role.eq(Role::GridWorker.as_str()))
+        .filter(role_assignments::Column::Role.eq(Role::GridWorker))
         .filter(role_assignments::Column::ScopeId.eq(grid.id))
         .exec(&*txn)
         .await?;
@@ -290,7 +290,7 @@ async fn ensure_grid_worker<C: ConnectionTrait>(
 ) -> ApiResult<()> {
     let assignment = role_assignments::ActiveModel {
         user_id: Set(user_id),
-        role: Set(Role::GridWorker.as_str().to_owned()),
+        role: Set(Role::GridWorker),
         scope_id: Set(grid_id),
         created_by: Set(Some(caller.id())),
         created_at: Set(now),
