@@ -4,6 +4,7 @@
 use utoipa::{
     openapi::{
         header::HeaderBuilder,
+        schema::{ArrayItems, Schema},
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
         server::ServerBuilder,
         ContentBuilder, HttpMethod, Object, Ref, RefOr, Response, ResponseBuilder, Type,
@@ -130,6 +131,38 @@ impl Modify for SharedResponses {
     }
 }
 
+/// utoipa names `Page<EntryView>` `Page_EntryView` but copies the whole `EntryView` schema
+/// into its `items` (juhaku/utoipa#1586): point each page's items at the named schema
+/// instead (registering it when no domain did), so clients see one `EntryView` type.
+struct PageItemsByRef;
+
+impl Modify for PageItemsByRef {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut unregistered = Vec::new();
+        for (name, page) in components.schemas.iter_mut() {
+            let Some(item) = name.strip_prefix("Page_") else {
+                continue;
+            };
+            let RefOr::T(Schema::Object(page)) = page else {
+                continue;
+            };
+            let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") else {
+                continue;
+            };
+            let by_ref = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
+            if let ArrayItems::RefOrSchema(inline) = std::mem::replace(&mut items.items, by_ref) {
+                if let RefOr::T(schema) = *inline {
+                    unregistered.push((item.to_owned(), RefOr::T(schema)));
+                }
+            }
+        }
+        for (item, schema) in unregistered {
+            components.schemas.entry(item).or_insert(schema);
+        }
+    }
+}
+
 fn shared_response(status: &str, text: &str) -> Response {
     let body = ContentBuilder::new()
         .schema(Some(Ref::from_schema_name("ErrorBody")))
@@ -158,6 +191,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(supermarket::Doc::openapi());
     // After the merge, so that every domain's operations are covered.
     SharedResponses.modify(&mut doc);
+    PageItemsByRef.modify(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
 }

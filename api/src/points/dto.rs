@@ -53,15 +53,6 @@ pub struct EntryView {
     pub created_at: DateTime<Utc>,
 }
 
-/// A page of entries.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EntryPage {
-    /// Entries, newest first.
-    pub items: Vec<EntryView>,
-    /// Cursor of the next page.
-    pub next_cursor: Option<String>,
-}
-
 fn action_key(action: &str) -> Result<(), ValidationError> {
     let ok = !action.is_empty()
         && action.len() <= 32
@@ -249,13 +240,4 @@ pub struct AdjustmentRecord {
     pub staff_name: Option<String>,
     /// When.
     pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// A page of adjustments.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AdjustmentRecordPage {
-    /// Adjustments, newest first.
-    pub items: Vec<AdjustmentRecord>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
 }

@@ -8,7 +8,7 @@ use crate::{
     error::{ApiResult, ErrorBody},
     extract::{ValidatedJson, ValidatedQuery},
     idempotency::{self, Idempotent},
-    pagination::PageQuery,
+    pagination::{Page, PageQuery},
     state::AppState,
 };
 
@@ -28,7 +28,7 @@ pub async fn get_my_points(
 /// The caller's passbook (存折), newest first.
 #[utoipa::path(get, path = "/api/v1/me/points/entries", tag = "points", params(PageQuery),
     responses(
-        (status = 200, description = "A page of entries", body = EntryPage),
+        (status = 200, description = "A page of entries", body = Page<EntryView>),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 422, description = "`validation_failed`: bad cursor or limit", body = ErrorBody)))]
 pub async fn list_my_points_entries(
@@ -114,7 +114,7 @@ pub async fn create_points_adjustment(
 #[utoipa::path(get, path = "/api/v1/streets/{id}/points/adjustments", tag = "points",
     params(("id" = i64, Path, description = "Street id"), StreetAdjustmentsQuery),
     responses(
-        (status = 200, description = "A page of adjustments; residents' names masked", body = AdjustmentRecordPage),
+        (status = 200, description = "A page of adjustments; residents' names masked", body = Page<AdjustmentRecord>),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such street, or the caller is not its admin", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody)))]

@@ -69,7 +69,7 @@ pub async fn entries<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
     page: PageQuery,
-) -> ApiResult<EntryPage> {
+) -> ApiResult<Page<EntryView>> {
     let mut select = points_entries::Entity::find()
         .filter(points_entries::Column::UserId.eq(caller.id()))
         .order_by_desc(points_entries::Column::Id)
@@ -79,7 +79,7 @@ pub async fn entries<C: ConnectionTrait>(
     }
     let rows = Page::from_rows(select.all(db).await?, page.limit(), |e| e.id);
     let items = entry_views(db, rows.items).await?;
-    Ok(EntryPage {
+    Ok(Page {
         items,
         next_cursor: rows.next_cursor,
     })

@@ -316,15 +316,6 @@ pub struct CommunityView {
     pub distance_m: Option<i64>,
 }
 
-/// A page of communities: nearest first (no `next_cursor`) or newest first by id.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CommunityPage {
-    /// Communities.
-    pub items: Vec<CommunityView>,
-    /// Pass as `cursor` for the next page; null on the last page and on nearest-first lists.
-    pub next_cursor: Option<String>,
-}
-
 /// The grid worker of a grid (no phone).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkerView {

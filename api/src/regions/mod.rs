@@ -45,7 +45,6 @@ use handlers::{communities, districts, grids};
         dto::StreetView,
         dto::DistrictTree,
         dto::CommunityView,
-        dto::CommunityPage,
         dto::GridView,
         dto::WorkerView,
     ))

@@ -221,15 +221,6 @@ pub struct ResidenceReview {
     pub applicant: Applicant,
 }
 
-/// A page of applications for review.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ResidenceReviewPage {
-    /// Applications, newest first.
-    pub items: Vec<ResidenceReview>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-}
-
 /// Normalises a building, unit or room: full-width ASCII forms become ASCII, letters
 /// upper case, whitespace trimmed and collapsed, so `１栋` and `1栋` are one address.
 pub fn normalize_address_part(raw: &str) -> String {

@@ -7,6 +7,7 @@ use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
     extract::{OptionalJson, ValidatedJson, ValidatedQuery},
+    pagination::Page,
     state::AppState,
 };
 
@@ -63,7 +64,7 @@ pub async fn withdraw_residence(
 #[utoipa::path(get, path = "/api/v1/communities/{id}/residences", tag = "residents",
     params(("id" = i64, Path, description = "Community id"), ListResidencesQuery),
     responses(
-        (status = 200, description = "A page of applications", body = ResidenceReviewPage),
+        (status = 200, description = "A page of applications", body = Page<ResidenceReview>),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
         (status = 422, description = "`validation_failed`: bad status, cursor or limit", body = ErrorBody)))]

@@ -29,8 +29,7 @@ use utoipa::OpenApi;
         dto::ResidenceStatus,
         dto::ResidenceView,
         dto::Applicant,
-        dto::ResidenceReview,
-        dto::ResidenceReviewPage
+        dto::ResidenceReview
     ))
 )]
 pub struct Doc;

@@ -12,7 +12,7 @@ use super::{
     applications::{households_of, not_pending, view},
     dto::{
         Applicant, ApproveResidence, ListResidencesQuery, RejectResidence, ResidenceRelation,
-        ResidenceReview, ResidenceReviewPage, ResidenceStatus, ResidenceView,
+        ResidenceReview, ResidenceStatus, ResidenceView,
     },
 };
 use crate::{
@@ -34,7 +34,7 @@ pub async fn list_for_community<C: ConnectionTrait>(
     caller: &Caller,
     community_id: i64,
     query: ListResidencesQuery,
-) -> ApiResult<ResidenceReviewPage> {
+) -> ApiResult<Page<ResidenceReview>> {
     let community = managed_community(db, caller, community_id).await?;
     let page = PageQuery {
         cursor: query.cursor,
@@ -73,7 +73,7 @@ pub async fn list_for_community<C: ConnectionTrait>(
             }
         })
         .collect();
-    Ok(ResidenceReviewPage { items, next_cursor })
+    Ok(Page { items, next_cursor })
 }
 
 /// Approves a pending application: finds or creates the household of the address, places it

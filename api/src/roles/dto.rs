@@ -56,12 +56,3 @@ pub struct AssignmentView {
     /// When.
     pub created_at: DateTime<Utc>,
 }
-
-/// A page of assignments.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AssignmentPage {
-    /// Assignments, newest first.
-    pub items: Vec<AssignmentView>,
-    /// Cursor of the next page.
-    pub next_cursor: Option<String>,
-}

@@ -7,6 +7,7 @@ use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
     extract::{ValidatedJson, ValidatedQuery},
+    pagination::Page,
     state::AppState,
 };
 
@@ -32,7 +33,7 @@ pub async fn create_role_assignment(
 /// List role assignments within the caller's scopes.
 #[utoipa::path(get, path = "/api/v1/role-assignments", tag = "roles", params(ListAssignments),
     responses(
-        (status = 200, description = "A page of assignments", body = AssignmentPage),
+        (status = 200, description = "A page of assignments", body = Page<AssignmentView>),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the caller holds no role", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody)))]

@@ -15,12 +15,7 @@ use utoipa::OpenApi;
         handlers::list_role_assignments,
         handlers::delete_role_assignment
     ),
-    components(schemas(
-        dto::CreateAssignment,
-        dto::AssignmentView,
-        dto::AssignmentPage,
-        crate::auth::Role
-    ))
+    components(schemas(dto::CreateAssignment, dto::AssignmentView, crate::auth::Role))
 )]
 pub struct Doc;
 

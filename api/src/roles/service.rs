@@ -7,7 +7,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::dto::{AssignmentPage, AssignmentView, CreateAssignment, ListAssignments};
+use super::dto::{AssignmentView, CreateAssignment, ListAssignments};
 use crate::{
     audit::{self, Audit},
     auth::{Caller, Role},
@@ -251,7 +251,7 @@ pub async fn list<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
     query: ListAssignments,
-) -> ApiResult<AssignmentPage> {
+) -> ApiResult<Page<AssignmentView>> {
     if caller.grants.is_empty() {
         return Err(ApiError::forbidden());
     }
@@ -294,7 +294,7 @@ pub async fn list<C: ConnectionTrait>(
             view(row, nickname.unwrap_or_default(), scope_name)
         })
         .collect();
-    Ok(AssignmentPage {
+    Ok(Page {
         items,
         next_cursor: page.next_cursor,
     })

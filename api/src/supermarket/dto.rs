@@ -319,15 +319,6 @@ pub struct RedemptionView {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
-/// A page of redemptions.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RedemptionPage {
-    /// Redemptions, newest first.
-    pub items: Vec<RedemptionView>,
-    /// Cursor of the next page.
-    pub next_cursor: Option<String>,
-}
-
 /// `GET /me/redemptions` query.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]

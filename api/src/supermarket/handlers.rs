@@ -8,6 +8,7 @@ use crate::{
     error::{ApiResult, ErrorBody},
     extract::{ValidatedJson, ValidatedQuery},
     idempotency::{self, Idempotent},
+    pagination::Page,
     state::AppState,
 };
 
@@ -185,7 +186,7 @@ pub async fn create_redemption(
 /// The caller's redemptions with their pickup codes, newest first.
 #[utoipa::path(get, path = "/api/v1/me/redemptions", tag = "supermarket", params(MyRedemptionsQuery),
     responses(
-        (status = 200, description = "A page of redemptions", body = RedemptionPage),
+        (status = 200, description = "A page of redemptions", body = Page<RedemptionView>),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 422, description = "`validation_failed`: bad status, cursor or limit", body = ErrorBody)))]
 pub async fn list_my_redemptions(
@@ -240,7 +241,7 @@ pub async fn verify_redemption(
 #[utoipa::path(get, path = "/api/v1/communities/{id}/redemptions", tag = "supermarket",
     params(("id" = i64, Path, description = "Community id"), CommunityRedemptionsQuery),
     responses(
-        (status = 200, description = "A page of redemptions (without pickup codes)", body = RedemptionPage),
+        (status = 200, description = "A page of redemptions (without pickup codes)", body = Page<RedemptionView>),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
         (status = 422, description = "`validation_failed`: bad status, time, cursor or limit", body = ErrorBody)))]

@@ -42,7 +42,6 @@ use utoipa::OpenApi;
         dto::RedemptionStatus,
         dto::GoodsSummary,
         dto::RedemptionView,
-        dto::RedemptionPage,
         dto::VerifyInput
     ))
 )]

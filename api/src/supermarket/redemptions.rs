@@ -18,7 +18,7 @@ use sea_orm::{
 use super::{
     dto::{
         page, CommunityRedemptionsQuery, CreateRedemption, GoodsSummary, MyRedemptionsQuery,
-        RedemptionPage, RedemptionStatus, RedemptionView,
+        RedemptionStatus, RedemptionView,
     },
     gate::Counter,
     goods::{goods_not_found, invalidate_shelf},
@@ -260,7 +260,7 @@ pub async fn list_mine<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
     query: MyRedemptionsQuery,
-) -> ApiResult<RedemptionPage> {
+) -> ApiResult<Page<RedemptionView>> {
     let page = page(query.cursor, query.limit);
     let mut select = redemptions::Entity::find()
         .filter(redemptions::Column::UserId.eq(caller.id()))
@@ -273,7 +273,7 @@ pub async fn list_mine<C: ConnectionTrait>(
         select = select.filter(redemptions::Column::Id.lt(before));
     }
     let rows = Page::from_rows(select.all(db).await?, page.limit(), |r| r.id);
-    Ok(RedemptionPage {
+    Ok(Page {
         items: views(db, rows.items, true).await?,
         next_cursor: rows.next_cursor,
     })
@@ -285,7 +285,7 @@ pub async fn list_for_community<C: ConnectionTrait>(
     caller: &Caller,
     community_id: i64,
     query: CommunityRedemptionsQuery,
-) -> ApiResult<RedemptionPage> {
+) -> ApiResult<Page<RedemptionView>> {
     if let (Some(from), Some(to)) = (query.from, query.to) {
         if from > to {
             return Err(ApiError::field("to", "结束时间不能早于开始时间"));
@@ -310,7 +310,7 @@ pub async fn list_for_community<C: ConnectionTrait>(
         select = select.filter(redemptions::Column::Id.lt(before));
     }
     let rows = Page::from_rows(select.all(db).await?, page.limit(), |r| r.id);
-    Ok(RedemptionPage {
+    Ok(Page {
         items: views(db, rows.items, false).await?,
         next_cursor: rows.next_cursor,
     })

@@ -6,8 +6,9 @@ use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
     extract::{ValidatedJson, ValidatedQuery},
+    pagination::Page,
     regions::{
-        dto::{CommunityListQuery, CommunityPage, CommunityView, CreateCommunity, UpdateCommunity},
+        dto::{CommunityListQuery, CommunityView, CreateCommunity, UpdateCommunity},
         service::communities as service,
     },
     state::AppState,
@@ -25,7 +26,7 @@ use crate::{
         (status = 200, description = "With `lat`/`lng`: up to `limit` communities within `radius_m`, \
             nearest first, each with `distance_m`, and no `next_cursor`. Without them: a page of \
             communities, newest first by id; pass `next_cursor` as `cursor` for the next page.",
-            body = CommunityPage),
+            body = Page<CommunityView>),
         (status = 422, description = "Invalid query: coordinates out of range or only one of them, \
             bad limit, radius or cursor", body = ErrorBody),
     )

@@ -22,8 +22,8 @@ use crate::{
     pagination::{Page, PageQuery},
     regions::{
         dto::{
-            CommunityListQuery, CommunityPage, CommunityView, CreateCommunity, UpdateCommunity,
-            DEFAULT_LIMIT, DEFAULT_RADIUS_M,
+            CommunityListQuery, CommunityView, CreateCommunity, UpdateCommunity, DEFAULT_LIMIT,
+            DEFAULT_RADIUS_M,
         },
         geo::{self, LngSpan},
     },
@@ -101,7 +101,7 @@ pub async fn get_community<C: ConnectionTrait>(db: &C, id: i64) -> ApiResult<Com
 pub async fn list_communities<C: ConnectionTrait>(
     db: &C,
     query: CommunityListQuery,
-) -> ApiResult<CommunityPage> {
+) -> ApiResult<Page<CommunityView>> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     match (query.lat, query.lng) {
         (Some(lat), Some(lng)) => {
@@ -110,7 +110,7 @@ pub async fn list_communities<C: ConnectionTrait>(
             }
             let radius = f64::from(query.radius_m.unwrap_or(DEFAULT_RADIUS_M));
             let items = nearest(db, lat, lng, radius, query.street_id, limit).await?;
-            Ok(CommunityPage {
+            Ok(Page {
                 items,
                 next_cursor: None,
             })
@@ -134,7 +134,7 @@ pub async fn list_communities<C: ConnectionTrait>(
             }
             let page = Page::from_rows(select.all(db).await?, limit, |c| c.id);
             let rows = page.items.into_iter().map(|c| (c, None)).collect();
-            Ok(CommunityPage {
+            Ok(Page {
                 items: views(db, rows).await?,
                 next_cursor: page.next_cursor,
             })
