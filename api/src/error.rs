@@ -57,12 +57,21 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
-    /// 401: missing, expired or invalid credentials.
+    /// 401: missing or invalid credentials, or an ended session: log in again.
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "登录已失效，请重新登录",
+        )
+    }
+
+    /// 401: a genuine access token past its expiry: refresh it, no need to log in.
+    pub fn token_expired() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "token_expired",
+            "登录已过期，请刷新登录状态",
         )
     }
 

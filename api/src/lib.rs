@@ -19,6 +19,7 @@ pub mod extract;
 pub mod fallback;
 pub mod health;
 pub mod idempotency;
+pub mod method_override;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;

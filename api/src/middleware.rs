@@ -13,14 +13,22 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use crate::{
-    auth::extractor::bearer, client_addr::client_ip, config::RateLimits, error::ApiError,
+    auth::{
+        extractor::bearer,
+        jwt::{TokenClaims, TokenRejected},
+    },
+    client_addr::client_ip,
+    config::RateLimits,
+    error::ApiError,
+    method_override::effective_method,
     state::AppState,
 };
 
 const REQUEST_ID: &str = "x-request-id";
 
 /// Gives every request an id (kept from the client when sane) and logs one line per request.
-/// Only the path is logged: query strings may hold coordinates.
+/// Only the path is logged: query strings may hold coordinates. The method logged is the one
+/// the request is served as (a `POST` overridden to `PATCH` logs `PATCH`).
 pub async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -36,7 +44,9 @@ pub async fn request_log(
         })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let method = effective_method(req.method(), req.headers()).unwrap_or(Method::POST);
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
@@ -51,9 +61,9 @@ pub async fn request_log(
     Ok(res)
 }
 
-/// A bearer token this request already had verified.
+/// The outcome of verifying this request's bearer token, when the rate limiter already did.
 #[derive(Clone, Copy, Debug)]
-pub struct VerifiedToken(pub crate::auth::jwt::TokenClaims);
+pub struct CheckedToken(pub Result<TokenClaims, TokenRejected>);
 
 /// The per-address budget an auth path spends: logins and refreshes each have their own, so
 /// residents sharing one carrier-NAT address do not lock each other out of refreshing.
@@ -86,17 +96,17 @@ pub async fn rate_limit(
             )
             .await?;
         } else if write && path.starts_with("/api/") {
-            let verified =
-                bearer(req.request()).and_then(|t| state.tokens.keys.verify(t, state.clock.now()));
-            let subject = match verified {
-                Some(claims) => {
-                    // The extractor takes the checked token from here instead of checking
-                    // it again.
-                    req.extensions_mut().insert(VerifiedToken(claims));
-                    format!("u{}", claims.user_id)
-                }
-                None => client_key(&req, &state),
+            let checked =
+                bearer(req.request()).map(|t| state.tokens.keys.verify(t, state.clock.now()));
+            let subject = match checked {
+                Some(Ok(claims)) => format!("u{}", claims.user_id),
+                _ => client_key(&req, &state),
             };
+            if let Some(outcome) = checked {
+                // The extractor takes the outcome from here instead of checking the token
+                // again, so both answer the same (`token_expired` or `unauthorized`).
+                req.extensions_mut().insert(CheckedToken(outcome));
+            }
             check(
                 &state,
                 &format!("rl:write:{subject}"),

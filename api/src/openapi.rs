@@ -36,7 +36,11 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "linli API", description = "邻里: community governance for WeChat mini-programs. \
         Errors answer `{code, message, fields?}`; authenticated calls send `Authorization: Bearer <access_token>`. \
-        A method a path does not serve answers 405 `method_not_allowed` with an `Allow` header; an unknown path 404.",
+        An expired access token answers 401 `token_expired` (refresh it with `POST /api/v1/auth/refresh`); any other bad token 401 `unauthorized` (log in again). \
+        A method a path does not serve answers 405 `method_not_allowed` with an `Allow` header; an unknown path 404. \
+        Every `PATCH` also answers a `POST` sent with the header `X-HTTP-Method-Override: PATCH` (WeChat's `wx.request` cannot send `PATCH`): \
+        it is served exactly as the `PATCH`, and on a path without `PATCH` answers the 405. Only that value is honoured, and only on a `POST`: \
+        a `POST` with any other value answers 400 `method_override_invalid`; on other methods the header is ignored.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")),
     paths(health::healthz, health::readyz),
     components(schemas(ErrorBody)),
@@ -73,14 +77,21 @@ const SHARED: &[(&str, &str, &str)] = &[
         "`unsupported_media_type`: the body is not `Content-Type: application/json`",
     ),
     (
+        "401",
+        "Unauthorized",
+        "`token_expired`: the access token has expired, refresh it; `unauthorized`: missing or invalid token, or the session has ended, log in again",
+    ),
+    (
         "429",
         "RateLimited",
         "`rate_limited`: too many writes (or logins) for now; `Retry-After` says when to retry",
     ),
 ];
 
-/// Adds the shared answers: 400, 413 and 415 to operations that read a body, 429 to writes
-/// (the rate limiter counts every `/api/` write); puts the shared responses in `components`.
+/// Adds the shared answers: 400, 413 and 415 to operations that read a body, 401 to those
+/// behind the bearer scheme (replacing their own, so `token_expired` is documented once),
+/// 429 to writes (the rate limiter counts every `/api/` write); puts the shared responses in
+/// `components`.
 struct SharedResponses;
 
 impl Modify for SharedResponses {
@@ -97,8 +108,17 @@ impl Modify for SharedResponses {
                 let Some(op) = op else { continue };
                 let reads_body = op.request_body.is_some();
                 let limited = method != HttpMethod::Get && path.starts_with("/api/");
+                // No `security` of its own: the document's bearer scheme applies.
+                let authenticated = op.security.is_none() && path.starts_with("/api/");
+                if authenticated {
+                    op.responses.responses.insert(
+                        "401".to_owned(),
+                        RefOr::Ref(Ref::from_response_name("Unauthorized")),
+                    );
+                }
                 let applies = |status: &str| match status {
                     "429" => limited,
+                    "401" => false,
                     _ => reads_body,
                 };
                 for (status, name, text) in SHARED.iter().filter(|(s, ..)| applies(s)) {

@@ -19,6 +19,7 @@ use crate::{
     db::Db,
     error::ApiError,
     fallback, health, identity,
+    method_override::method_override,
     middleware::{rate_limit, request_log},
     openapi, points, regions, residents, roles,
     state::AppState,
@@ -62,6 +63,9 @@ impl Application {
                 .default_service(web::to(fallback::unknown_route))
                 .wrap(from_fn(fallback::json_method_not_allowed))
                 .wrap(from_fn(rate_limit))
+                // Before routing and rate limits, inside the access log (which logs the
+                // effective method itself, see `request_log`).
+                .wrap(from_fn(method_override))
                 .wrap(Compress::default())
                 .wrap(from_fn(request_log))
         })

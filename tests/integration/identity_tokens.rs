@@ -111,17 +111,85 @@ async fn a_refresh_token_expires() {
 }
 
 #[tokio::test]
-async fn an_expired_access_token_answers_401_with_www_authenticate() {
+async fn an_expired_access_token_answers_token_expired_so_the_client_refreshes() {
     let app = TestApp::spawn().await;
     let user = app.login("frank").await;
     app.advance(Duration::from_secs(15 * 60 + 1));
+
     let response = app
         .raw(reqwest::Method::GET, "/api/v1/me", Some(&user.token), None)
         .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["code"], "unauthorized");
+    assert_eq!(body["code"], "token_expired");
+    assert_eq!(body["message"], "登录已过期，请刷新登录状态");
+
+    // A write: the rate limiter checks the token first and hands its verdict on.
+    let (status, body) = app
+        .patch(
+            "/api/v1/me",
+            Some(&user.token),
+            json!({"nickname": "弗兰克"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "token_expired");
+    let (status, body) = app
+        .post("/api/v1/auth/logout-all", Some(&user.token), json!({}))
+        .await;
+    assert_eq!(
+        (status, &body["code"]),
+        (StatusCode::UNAUTHORIZED, &json!("token_expired"))
+    );
+
+    // Refreshing, as the code says, works and gives a token that is accepted.
+    let (status, fresh) = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": user.refresh}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{fresh}");
+    let (status, _) = app
+        .get("/api/v1/me", Some(fresh["access_token"].as_str().unwrap()))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_tampered_or_foreign_token_stays_unauthorized_after_expiry_and_on_writes() {
+    let app = TestApp::spawn().await;
+    let user = app.login("fiona").await;
+    let parts: Vec<&str> = user.token.split('.').collect();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["sub"] = json!((user.id + 1).to_string());
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
+    let foreign = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(b"someone else's secret").unwrap(),
+    )
+    .unwrap();
+    app.advance(Duration::from_secs(15 * 60 + 1));
+
+    for token in [tampered.as_str(), foreign.as_str()] {
+        let (status, body) = app.get("/api/v1/me", Some(token)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["code"], "unauthorized", "GET with {token}");
+        let (status, body) = app
+            .patch("/api/v1/me", Some(token), json!({"nickname": "冒名"}))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["code"], "unauthorized", "PATCH with {token}");
+    }
 }
 
 #[tokio::test]

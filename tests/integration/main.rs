@@ -11,6 +11,7 @@ mod identity_login;
 mod identity_profile;
 mod identity_tokens;
 mod input_hardening;
+mod method_override;
 mod points;
 mod points_ledger;
 mod points_model;

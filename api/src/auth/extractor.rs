@@ -11,7 +11,7 @@ use sea_orm::{
 use super::{jwt::TokenClaims, Caller, Grant};
 use crate::{
     error::{ApiError, ApiResult},
-    middleware::VerifiedToken,
+    middleware::CheckedToken,
     state::AppState,
 };
 
@@ -35,19 +35,15 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req).map(str::to_owned);
-        let verified = req.extensions().get::<VerifiedToken>().copied();
+        let checked = req.extensions().get::<CheckedToken>().copied();
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("state missing")))?;
-            let claims = match verified {
-                Some(VerifiedToken(claims)) => claims,
+            let claims = match checked {
+                Some(CheckedToken(outcome)) => outcome?,
                 None => {
                     let token = token.ok_or_else(ApiError::unauthorized)?;
-                    state
-                        .tokens
-                        .keys
-                        .verify(&token, state.clock.now())
-                        .ok_or_else(ApiError::unauthorized)?
+                    state.tokens.keys.verify(&token, state.clock.now())?
                 }
             };
             load_caller(state.db.conn(), claims).await.map(AuthUser)

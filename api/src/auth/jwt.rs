@@ -35,6 +35,25 @@ pub struct TokenClaims {
     pub session_id: i64,
 }
 
+/// Why an access token was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenRejected {
+    /// Signed by us with the pinned algorithm and issuer, but past its `exp` by the server
+    /// clock: the client should refresh.
+    Expired,
+    /// Anything else (bad signature, algorithm, issuer or claims): the client should log in.
+    Invalid,
+}
+
+impl From<TokenRejected> for crate::error::ApiError {
+    fn from(rejected: TokenRejected) -> Self {
+        match rejected {
+            TokenRejected::Expired => Self::token_expired(),
+            TokenRejected::Invalid => Self::unauthorized(),
+        }
+    }
+}
+
 /// What issuing tokens needs: the access-token keys and the lifetimes of both tokens.
 pub struct Tokens {
     /// Signs and checks access tokens.
@@ -103,17 +122,24 @@ impl JwtKeys {
             .expect("HS256 signing cannot fail")
     }
 
-    /// Verifies signature, algorithm, issuer and expiry; answers what the token says.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<TokenClaims> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        if data.claims.exp <= now.timestamp() {
-            return None;
-        }
-        Some(TokenClaims {
-            user_id: data.claims.sub.parse().ok()?,
+    /// Verifies signature, algorithm, issuer and claims, then expiry (only a token that passes
+    /// everything else can be `Expired`); answers what the token says.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<TokenClaims, TokenRejected> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenRejected::Invalid)?;
+        let claims = TokenClaims {
+            user_id: data
+                .claims
+                .sub
+                .parse()
+                .map_err(|_| TokenRejected::Invalid)?,
             version: data.claims.ver,
             session_id: data.claims.sid,
-        })
+        };
+        if data.claims.exp <= now.timestamp() {
+            return Err(TokenRejected::Expired);
+        }
+        Ok(claims)
     }
 }
 
@@ -128,24 +154,27 @@ mod tests {
     };
 
     #[test]
-    fn a_token_verifies_until_it_expires() {
+    fn a_token_verifies_until_it_expires_then_says_so() {
         let keys = JwtKeys::new("secret").unwrap();
         let now = Utc::now();
         let token = keys.issue(CLAIMS, now, std::time::Duration::from_secs(60));
-        assert_eq!(keys.verify(&token, now), Some(CLAIMS));
+        assert_eq!(keys.verify(&token, now), Ok(CLAIMS));
         assert_eq!(
             keys.verify(&token, now + chrono::Duration::seconds(61)),
-            None
+            Err(TokenRejected::Expired)
         );
     }
 
     #[test]
-    fn a_token_signed_with_another_secret_is_refused() {
+    fn a_token_signed_with_another_secret_is_invalid_even_when_expired() {
         let now = Utc::now();
         let token =
             JwtKeys::new("other")
                 .unwrap()
                 .issue(CLAIMS, now, std::time::Duration::from_secs(60));
-        assert_eq!(JwtKeys::new("secret").unwrap().verify(&token, now), None);
+        let keys = JwtKeys::new("secret").unwrap();
+        assert_eq!(keys.verify(&token, now), Err(TokenRejected::Invalid));
+        let later = now + chrono::Duration::seconds(61);
+        assert_eq!(keys.verify(&token, later), Err(TokenRejected::Invalid));
     }
 }
