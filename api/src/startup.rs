@@ -126,6 +126,7 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         settings.jwt_secret.expose_secret(),
         settings.access_ttl,
         settings.refresh_ttl,
+        settings.refresh_reuse_grace,
     )?;
     let supermarket = supermarket::gate::Counter::new(settings.redemption_ttl)?;
     for warning in settings.warnings() {

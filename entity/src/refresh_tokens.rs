@@ -23,6 +23,11 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     /// Created at.
     pub created_at: DateTimeUtc,
+    /// Once rotated: the row of the token it was exchanged for.
+    pub successor_id: Option<i64>,
+    /// Once rotated: that successor token, sealed by the server; honoured only within the
+    /// reuse grace after `rotated_at`, cleared when the family moves on or ends.
+    pub successor_sealed: Option<String>,
 }
 
 /// No declared relations: queries join explicitly.

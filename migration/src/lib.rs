@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_foundation;
 mod m20261122_000002_points;
 mod m20261201_000003_sessions;
+mod m20261201_000004_refresh_successor;
 mod util;
 
 /// Runs every migration in order.
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261122_000002_points::Migration),
             Box::new(m20261201_000003_sessions::Migration),
+            Box::new(m20261201_000004_refresh_successor::Migration),
         ]
     }
 }

@@ -29,6 +29,7 @@ mod residents_applications;
 mod residents_review;
 mod roles;
 mod sessions;
+mod sessions_grace;
 mod staff_powers;
 mod supermarket;
 mod supermarket_concurrency;

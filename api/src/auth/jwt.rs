@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::seal::SuccessorSeal;
+
 const ISSUER: &str = "linli";
 
 /// What an access token carries.
@@ -54,7 +56,8 @@ impl From<TokenRejected> for crate::error::ApiError {
     }
 }
 
-/// What issuing tokens needs: the access-token keys and the lifetimes of both tokens.
+/// What issuing tokens needs: the access-token keys, the lifetimes of both tokens, and the
+/// seal of rotated refresh tokens' successors with its grace.
 pub struct Tokens {
     /// Signs and checks access tokens.
     pub keys: JwtKeys,
@@ -62,19 +65,26 @@ pub struct Tokens {
     pub access_ttl: std::time::Duration,
     /// Lifetime of a refresh token.
     pub refresh_ttl: chrono::Duration,
+    /// How long a rotated refresh token still answers with its successor; zero: never.
+    pub reuse_grace: chrono::Duration,
+    /// Seals successors for that grace (key derived from the secret).
+    pub seal: SuccessorSeal,
 }
 
 impl Tokens {
-    /// Keys from the secret, with the lifetimes.
+    /// Keys from the secret, with the lifetimes and the reuse grace.
     pub fn new(
         secret: &str,
         access_ttl: std::time::Duration,
         refresh_ttl: std::time::Duration,
+        reuse_grace: std::time::Duration,
     ) -> anyhow::Result<Self> {
         Ok(Tokens {
             keys: JwtKeys::new(secret).context("LINLI_JWT_SECRET cannot be an HMAC key")?,
             access_ttl,
             refresh_ttl: chrono::Duration::from_std(refresh_ttl)?,
+            reuse_grace: chrono::Duration::from_std(reuse_grace)?,
+            seal: SuccessorSeal::new(secret),
         })
     }
 }

@@ -4,6 +4,7 @@ pub mod extractor;
 pub mod jwt;
 pub mod roles;
 pub mod scope;
+pub mod seal;
 
 pub use extractor::AuthUser;
 pub use roles::{Caller, Grant, Role};

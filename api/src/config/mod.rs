@@ -108,6 +108,9 @@ pub struct Settings {
     pub access_ttl: Duration,
     /// Lifetime of a refresh token.
     pub refresh_ttl: Duration,
+    /// How long a rotated refresh token, presented again, answers with the same successor
+    /// (a lost answer, parallel refreshes) instead of ending the session; zero disables it.
+    pub refresh_reuse_grace: Duration,
     /// WeChat client settings.
     pub wechat: WechatSettings,
     /// Uploads and the default SQLite database live here.
@@ -186,6 +189,7 @@ impl Settings {
             allow_mock_on_network: var("LINLI_ALLOW_MOCK_ON_NETWORK").as_deref() == Some("true"),
             access_ttl: Duration::from_secs(number("LINLI_ACCESS_TOKEN_TTL_SECS", 900)?),
             refresh_ttl: Duration::from_secs(number("LINLI_REFRESH_TOKEN_TTL_SECS", 30 * 86400)?),
+            refresh_reuse_grace: Duration::from_secs(number("LINLI_REFRESH_REUSE_GRACE_SECS", 10)?),
             wechat: WechatSettings {
                 mode,
                 api_base: var("LINLI_WECHAT_API_BASE")
@@ -223,6 +227,7 @@ impl Settings {
             allow_mock_on_network: false,
             access_ttl: Duration::from_secs(900),
             refresh_ttl: Duration::from_secs(30 * 86400),
+            refresh_reuse_grace: Duration::from_secs(10),
             wechat: WechatSettings {
                 mode: WechatMode::Mock,
                 api_base: "https://api.weixin.qq.com".into(),
@@ -246,6 +251,9 @@ impl Settings {
     pub fn check(&self) -> anyhow::Result<()> {
         if self.access_ttl.is_zero() || self.access_ttl > Duration::from_secs(30 * 60) {
             bail!("LINLI_ACCESS_TOKEN_TTL_SECS must be between 1 and 1800 seconds");
+        }
+        if self.refresh_reuse_grace > Duration::from_secs(60) {
+            bail!("LINLI_REFRESH_REUSE_GRACE_SECS must be between 0 and 60 seconds");
         }
         if self.redemption_ttl < Duration::from_secs(3600)
             || self.redemption_ttl > Duration::from_secs(366 * 86400)

@@ -96,3 +96,16 @@ fn trusted_proxies_take_cidrs_and_single_addresses() {
     assert!(trusted_proxies(Some("proxy.local")).is_err());
     assert!(trusted_proxies(None).unwrap().is_empty());
 }
+
+#[test]
+fn a_refresh_reuse_grace_over_a_minute_is_refused_and_zero_is_accepted() {
+    let mut s = production();
+    s.refresh_reuse_grace = Duration::ZERO;
+    assert!(s.check().is_ok());
+    s.refresh_reuse_grace = Duration::from_secs(61);
+    assert!(s
+        .check()
+        .unwrap_err()
+        .to_string()
+        .contains("LINLI_REFRESH_REUSE_GRACE_SECS"));
+}

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::{dto::*, login, service, sessions};
+use super::{dto::*, login, refresh as rotation, service, sessions};
 use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
@@ -62,11 +62,19 @@ pub async fn password_login(
     ))
 }
 
-/// Exchange a refresh token for new tokens (the old one stops working; reusing it ends the session).
+/// Exchange a refresh token for new tokens.
+///
+/// The refresh token is rotated: the answer carries its successor, and the presented token
+/// stops working. For flaky networks (a lost answer, several pages refreshing at once), the
+/// same token presented again within `LINLI_REFRESH_REUSE_GRACE_SECS` (default 10 s) of its
+/// rotation answers 200 with the same successor refresh token and a fresh access token of the
+/// same session, as long as that successor has not been used itself. Presented again after the
+/// grace, or after its successor was used, it is reuse: the whole session ends
+/// (`refresh_token_reused`), with every refresh and access token of it.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", security(()), request_body = RefreshRequest,
     responses(
-        (status = 200, description = "New tokens", body = TokenResponse),
-        (status = 401, description = "`invalid_refresh_token`, or `refresh_token_reused` (the whole session is revoked)", body = ErrorBody),
+        (status = 200, description = "New tokens; within the grace after a rotation, the same successor refresh token again", body = TokenResponse),
+        (status = 401, description = "`invalid_refresh_token`, or `refresh_token_reused` (a rotated token presented after the grace or after its successor was used: the whole session is revoked)", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody),
         (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody)))]
 pub async fn refresh(
@@ -74,7 +82,7 @@ pub async fn refresh(
     body: ValidatedJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
-        sessions::refresh(
+        rotation::refresh(
             &state.db,
             &state.tokens,
             state.clock.now(),

@@ -3,6 +3,7 @@
 pub mod dto;
 pub mod handlers;
 pub mod login;
+pub mod refresh;
 pub mod service;
 pub mod sessions;
 

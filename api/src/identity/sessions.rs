@@ -1,6 +1,6 @@
-//! Sessions: refresh-token rotation with reuse detection, logout, logout everywhere. A
-//! session is one login; its refresh tokens form a family, and its access tokens carry its id,
-//! so ending the session ends them all at once.
+//! Sessions: issuing tokens, logout, logout everywhere (rotation is in `refresh`). A session
+//! is one login; its refresh tokens form a family, and its access tokens carry its id, so
+//! ending the session ends them all at once.
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -20,68 +20,6 @@ use crate::{
     db::Db,
     error::{ApiError, ApiResult},
 };
-
-/// Exchanges a refresh token for new tokens; a token used twice ends its whole session, and
-/// a session of a disabled account or of an older token version refreshes no more.
-pub async fn refresh(
-    db: &Db,
-    tokens: &Tokens,
-    now: DateTime<Utc>,
-    presented: &str,
-) -> ApiResult<TokenResponse> {
-    let txn = db.begin_write().await?;
-    let token = refresh_tokens::Entity::find()
-        .filter(refresh_tokens::Column::TokenHash.eq(hash_token(presented)))
-        .one(&*txn)
-        .await?
-        .ok_or_else(invalid_refresh)?;
-    if token.revoked_at.is_some() || token.expires_at <= now {
-        return Err(invalid_refresh());
-    }
-    let rotated = refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::RotatedAt, Expr::value(now))
-        .filter(refresh_tokens::Column::Id.eq(token.id))
-        .filter(refresh_tokens::Column::RotatedAt.is_null())
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .exec(&*txn)
-        .await?;
-    if rotated.rows_affected == 0 {
-        revoke_family(&*txn, &token.family_id, now).await?;
-        txn.commit().await?;
-        tracing::warn!(
-            user_id = token.user_id,
-            "refresh token reused: session revoked"
-        );
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::UNAUTHORIZED,
-            "refresh_token_reused",
-            "登录凭证已被使用，请重新登录",
-        ));
-    }
-    let session = sessions::Entity::find()
-        .filter(sessions::Column::FamilyId.eq(&token.family_id))
-        .one(&*txn)
-        .await?;
-    let user = users::Entity::find_by_id(token.user_id).one(&*txn).await?;
-    let live = match (session, user) {
-        (Some(session), Some(user))
-            if session.revoked_at.is_none()
-                && !user.disabled
-                && user.token_version == session.token_version =>
-        {
-            Some((session, user))
-        }
-        _ => None,
-    };
-    let Some((session, user)) = live else {
-        revoke_family(&*txn, &token.family_id, now).await?;
-        txn.commit().await?;
-        return Err(invalid_refresh());
-    };
-    let issued = issue_tokens(&*txn, tokens, now, &user, Some(session)).await?;
-    txn.commit().await?;
-    tokens_response(db.conn(), tokens, user, issued).await
-}
 
 /// Ends the session of a refresh token; unknown tokens are ignored.
 pub async fn logout(db: &Db, now: DateTime<Utc>, presented: &str) -> ApiResult<()> {
@@ -120,6 +58,10 @@ pub(super) async fn revoke_all<C: ConnectionTrait>(
         .await?;
     refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            refresh_tokens::Column::SuccessorSealed,
+            Expr::value(None::<String>),
+        )
         .filter(refresh_tokens::Column::UserId.eq(user_id))
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(db)
@@ -129,8 +71,10 @@ pub(super) async fn revoke_all<C: ConnectionTrait>(
 
 /// A new access token and refresh token.
 pub(super) struct Issued {
-    access: String,
-    refresh: String,
+    pub(super) access: String,
+    pub(super) refresh: String,
+    /// The refresh token's row.
+    pub(super) refresh_id: i64,
 }
 
 /// Issues tokens in `session`, or in a new session at the user's current token version.
@@ -159,25 +103,40 @@ pub(super) async fn issue_tokens<C: ConnectionTrait>(
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let refresh = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    refresh_tokens::ActiveModel {
+    let row = refresh_tokens::ActiveModel {
         user_id: Set(user.id),
-        family_id: Set(session.family_id),
+        family_id: Set(session.family_id.clone()),
         token_hash: Set(hash_token(&refresh)),
         expires_at: Set(now + tokens.refresh_ttl),
         rotated_at: Set(None),
         revoked_at: Set(None),
         created_at: Set(now),
+        successor_id: Set(None),
+        successor_sealed: Set(None),
         ..Default::default()
     }
     .insert(db)
     .await?;
+    Ok(Issued {
+        access: access_token(tokens, now, user, &session),
+        refresh,
+        refresh_id: row.id,
+    })
+}
+
+/// A fresh access token of `user` in `session`.
+pub(super) fn access_token(
+    tokens: &Tokens,
+    now: DateTime<Utc>,
+    user: &users::Model,
+    session: &sessions::Model,
+) -> String {
     let claims = TokenClaims {
         user_id: user.id,
         version: user.token_version,
         session_id: session.id,
     };
-    let access = tokens.keys.issue(claims, now, tokens.access_ttl);
-    Ok(Issued { access, refresh })
+    tokens.keys.issue(claims, now, tokens.access_ttl)
 }
 
 /// The login answer: both tokens and the profile.
@@ -197,7 +156,7 @@ pub(super) async fn tokens_response<C: ConnectionTrait>(
 }
 
 /// Ends a session and its refresh tokens.
-async fn revoke_family<C: ConnectionTrait>(
+pub(super) async fn revoke_family<C: ConnectionTrait>(
     db: &C,
     family: &str,
     now: DateTime<Utc>,
@@ -210,6 +169,10 @@ async fn revoke_family<C: ConnectionTrait>(
         .await?;
     refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            refresh_tokens::Column::SuccessorSealed,
+            Expr::value(None::<String>),
+        )
         .filter(refresh_tokens::Column::FamilyId.eq(family))
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(db)
@@ -217,11 +180,13 @@ async fn revoke_family<C: ConnectionTrait>(
     Ok(())
 }
 
-fn hash_token(token: &str) -> String {
+/// How a refresh token is stored: SHA-256, hex.
+pub(super) fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn invalid_refresh() -> ApiError {
+/// 401 `invalid_refresh_token`.
+pub(super) fn invalid_refresh() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::UNAUTHORIZED,
         "invalid_refresh_token",
