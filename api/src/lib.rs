@@ -17,6 +17,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod fallback;
+pub mod fields;
 pub mod health;
 pub mod idempotency;
 pub mod method_override;

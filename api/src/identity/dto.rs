@@ -44,6 +44,7 @@ pub struct RefreshRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMe {
     /// New display name: one line with a visible character, no `<` or `>`.
+    #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
     #[validate(
         length(min = 1, max = 32, message = "昵称须为1到32个字符"),
         custom(function = "crate::text::nickname")

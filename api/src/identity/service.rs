@@ -34,10 +34,6 @@ pub async fn update_me(
     let txn = db.begin_write().await?;
     let mut active = caller.user.clone().into_active_model();
     if let Some(nickname) = input.nickname {
-        let nickname = nickname.trim().to_owned();
-        if nickname.is_empty() {
-            return Err(ApiError::field("nickname", "昵称不能为空"));
-        }
         active.nickname = Set(nickname);
     }
     if let Some(url) = input.avatar_url {

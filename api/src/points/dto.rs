@@ -134,6 +134,7 @@ pub struct AdjustmentInput {
     #[validate(range(min = -100000, max = 100000, message = "调整数额须在 -100000 到 100000 之间"))]
     pub delta: i64,
     /// Why (kept in the ledger and the audit log).
+    #[serde(deserialize_with = "crate::fields::trimmed")]
     #[validate(
         length(min = 1, max = 200, message = "调整原因须为1到200个字符"),
         custom(function = "crate::text::name")

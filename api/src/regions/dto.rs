@@ -1,6 +1,6 @@
 //! Request and response types of the community map.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
@@ -12,28 +12,6 @@ pub const DEFAULT_RADIUS_M: u32 = 50_000;
 
 /// Default number of communities answered by the list.
 pub const DEFAULT_LIMIT: u64 = 20;
-
-/// Trims a required string.
-fn trimmed<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    String::deserialize(d).map(|s| s.trim().to_owned())
-}
-
-/// Trims an optional string.
-fn trimmed_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Option::<String>::deserialize(d).map(|s| s.map(|s| s.trim().to_owned()))
-}
-
-/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`, via `default`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// Keeps an explicit `null` as `Value::Null`, so validation refuses it.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
-}
 
 fn failure(code: &'static str, message: &'static str) -> ValidationError {
     ValidationError::new(code).with_message(message.into())
@@ -67,7 +45,7 @@ fn valid_boundary(value: &Value) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct CreateDistrict {
     /// Name, 1 to 64 characters after trimming; unique.
-    #[serde(deserialize_with = "trimmed")]
+    #[serde(deserialize_with = "crate::fields::trimmed")]
     #[validate(
         length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
         custom(function = "crate::text::name")
@@ -80,7 +58,7 @@ pub struct CreateDistrict {
 #[serde(deny_unknown_fields)]
 pub struct UpdateDistrict {
     /// New name, 1 to 64 characters after trimming; unique.
-    #[serde(deserialize_with = "trimmed")]
+    #[serde(deserialize_with = "crate::fields::trimmed")]
     #[validate(
         length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
         custom(function = "crate::text::name")
@@ -95,7 +73,7 @@ pub struct CreateStreet {
     /// District of the street.
     pub district_id: i64,
     /// Name, 1 to 64 characters after trimming; unique in the district.
-    #[serde(deserialize_with = "trimmed")]
+    #[serde(deserialize_with = "crate::fields::trimmed")]
     #[validate(
         length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
         custom(function = "crate::text::name")
@@ -108,7 +86,7 @@ pub struct CreateStreet {
 #[serde(deny_unknown_fields)]
 pub struct UpdateStreet {
     /// New name, 1 to 64 characters after trimming; unique in the district.
-    #[serde(deserialize_with = "trimmed")]
+    #[serde(deserialize_with = "crate::fields::trimmed")]
     #[validate(
         length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
         custom(function = "crate::text::name")
@@ -123,7 +101,7 @@ pub struct CreateCommunity {
     /// Street of the community.
     pub street_id: i64,
     /// Name, 1 to 64 characters after trimming; unique in the street.
-    #[serde(deserialize_with = "trimmed")]
+    #[serde(deserialize_with = "crate::fields::trimmed")]
     #[validate(
         length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
         custom(function = "crate::text::name")
@@ -150,7 +128,7 @@ pub struct CreateCommunity {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCommunity {
     /// New name, 1 to 64 characters after trimming; unique in the street.
-    #[serde(default, deserialize_with = "trimmed_opt")]
+    #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
     #[validate(
         length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
         custom(function = "crate::text::name")
@@ -166,7 +144,7 @@ pub struct UpdateCommunity {
     #[validate(range(min = 10, max = 5000, message = "签到半径须在 10 到 5000 米之间"))]
     pub checkin_radius_m: Option<i32>,
     /// New boundary (a valid GeoJSON Polygon or MultiPolygon); `null` removes it.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::fields::nullable")]
     #[schema(value_type = Option<Object>, nullable = true)]
     #[validate(custom(function = "valid_boundary"))]
     pub boundary: Option<Option<Value>>,
@@ -177,7 +155,7 @@ pub struct UpdateCommunity {
 #[serde(deny_unknown_fields)]
 pub struct CreateGrid {
     /// Name, 1 to 64 characters after trimming; unique in the community.
-    #[serde(deserialize_with = "trimmed")]
+    #[serde(deserialize_with = "crate::fields::trimmed")]
     #[validate(
         length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
         custom(function = "crate::text::name")
@@ -197,19 +175,19 @@ pub struct CreateGrid {
 #[serde(deny_unknown_fields)]
 pub struct UpdateGrid {
     /// New name, 1 to 64 characters after trimming; unique in the community.
-    #[serde(default, deserialize_with = "trimmed_opt")]
+    #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
     #[validate(
         length(min = 1, max = 64, message = "名称须为 1 到 64 个字"),
         custom(function = "crate::text::name")
     )]
     pub name: Option<String>,
     /// New boundary (a valid GeoJSON Polygon or MultiPolygon); cannot be `null`.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(value_type = Object, required = false)]
     #[validate(custom(function = "valid_boundary"))]
     pub boundary: Option<Value>,
     /// New grid worker (gets the `grid_worker` role); `null` leaves the grid without one.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::fields::nullable")]
     #[schema(value_type = Option<i64>, nullable = true)]
     pub worker_user_id: Option<Option<i64>>,
 }

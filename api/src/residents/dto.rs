@@ -146,6 +146,7 @@ pub struct ApproveResidence {
 #[serde(deny_unknown_fields)]
 pub struct RejectResidence {
     /// Why, 1 to 200 characters.
+    #[serde(deserialize_with = "crate::fields::trimmed")]
     #[validate(custom(function = "valid_reason"))]
     #[schema(min_length = 1, max_length = 200, example = "房号与产权登记不符")]
     pub reason: String,

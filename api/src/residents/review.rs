@@ -167,7 +167,7 @@ pub async fn reject(
     id: i64,
     input: RejectResidence,
 ) -> ApiResult<ResidenceView> {
-    let reason = input.reason.trim().to_owned();
+    let reason = input.reason;
     let txn = db.begin_write().await?;
     let (residence, community) = reviewable(&*txn, caller, id).await?;
     claim(

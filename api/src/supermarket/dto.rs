@@ -2,35 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use entity::goods;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 pub use entity::redemptions::RedemptionStatus;
 
 use crate::pagination::PageQuery;
-
-/// Trims a required string.
-fn trimmed<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    String::deserialize(d).map(|s| s.trim().to_owned())
-}
-
-/// Trims an optional string.
-fn trimmed_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Option::<String>::deserialize(d).map(|s| s.map(|s| s.trim().to_owned()))
-}
-
-/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`, via `default`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// Trims a string that may be `null`.
-fn nullable_trimmed<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(|s| Some(s.map(|s| s.trim().to_owned())))
-}
 
 fn pickup_code(code: &str) -> Result<(), ValidationError> {
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
@@ -53,21 +31,21 @@ fn https_url(url: &str) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct CreateGoods {
     /// Name, 1 to 64 characters after trimming.
-    #[serde(deserialize_with = "trimmed")]
+    #[serde(deserialize_with = "crate::fields::trimmed")]
     #[validate(
         length(min = 1, max = 64, message = "商品名称须为1到64个字"),
         custom(function = "crate::text::name")
     )]
     pub name: String,
     /// Description, at most 2000 characters.
-    #[serde(deserialize_with = "trimmed")]
+    #[serde(deserialize_with = "crate::fields::trimmed")]
     #[validate(
         length(max = 2000, message = "商品介绍不能超过2000个字"),
         custom(function = "crate::text::multi_line")
     )]
     pub description: String,
     /// Picture (an `https://` address).
-    #[serde(default, deserialize_with = "trimmed_opt")]
+    #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
     #[validate(
         url(message = "图片地址不是有效的网址"),
         length(max = 512, message = "图片地址不能超过512个字符"),
@@ -76,7 +54,7 @@ pub struct CreateGoods {
     )]
     pub image_url: Option<String>,
     /// Category, e.g. 日用品.
-    #[serde(default, deserialize_with = "trimmed_opt")]
+    #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
     #[validate(
         length(min = 1, max = 32, message = "分类须为1到32个字"),
         custom(function = "crate::text::name")
@@ -100,7 +78,7 @@ pub struct UpdateGoods {
     /// New name, 1 to 64 characters after trimming.
     #[serde(
         default,
-        deserialize_with = "trimmed_opt",
+        deserialize_with = "crate::fields::trimmed_opt",
         skip_serializing_if = "Option::is_none"
     )]
     #[validate(
@@ -111,7 +89,7 @@ pub struct UpdateGoods {
     /// New description, at most 2000 characters.
     #[serde(
         default,
-        deserialize_with = "trimmed_opt",
+        deserialize_with = "crate::fields::trimmed_opt",
         skip_serializing_if = "Option::is_none"
     )]
     #[validate(
@@ -122,7 +100,7 @@ pub struct UpdateGoods {
     /// New picture; `null` removes it.
     #[serde(
         default,
-        deserialize_with = "nullable_trimmed",
+        deserialize_with = "crate::fields::nullable_trimmed",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<String>, nullable = true)]
@@ -136,7 +114,7 @@ pub struct UpdateGoods {
     /// New category; `null` removes it.
     #[serde(
         default,
-        deserialize_with = "nullable_trimmed",
+        deserialize_with = "crate::fields::nullable_trimmed",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<String>, nullable = true)]
@@ -152,7 +130,7 @@ pub struct UpdateGoods {
     /// New monthly limit per user; `null` removes the limit.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::fields::nullable",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable = true)]
@@ -171,7 +149,7 @@ pub struct RestockInput {
     #[validate(range(min = 1, max = 100000, message = "补货数量须在 1 到 100000 之间"))]
     pub quantity: i64,
     /// Note, e.g. the donor or the batch (at most 200 characters).
-    #[serde(deserialize_with = "trimmed")]
+    #[serde(deserialize_with = "crate::fields::trimmed")]
     #[validate(
         length(max = 200, message = "备注不能超过200个字"),
         custom(function = "crate::text::multi_line")
@@ -363,7 +341,7 @@ pub fn page(cursor: Option<String>, limit: Option<u64>) -> PageQuery {
 #[serde(deny_unknown_fields)]
 pub struct VerifyInput {
     /// The six-digit pickup code the resident shows.
-    #[serde(deserialize_with = "trimmed")]
+    #[serde(deserialize_with = "crate::fields::trimmed")]
     #[validate(custom(function = "pickup_code"))]
     pub code: String,
 }
