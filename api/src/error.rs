@@ -23,6 +23,10 @@ pub struct ErrorBody {
     /// Per-field messages on validation failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<BTreeMap<String, String>>,
+    /// Facts that go with some codes, e.g. `{"balance": 12}` on `insufficient_points`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// An error that answers with a status and an `ErrorBody`.
@@ -31,6 +35,8 @@ pub struct ApiError {
     code: Cow<'static, str>,
     message: Cow<'static, str>,
     fields: Option<BTreeMap<String, String>>,
+    // Boxed: rarely set, and it keeps `ApiError` small enough to return by value.
+    details: Option<Box<serde_json::Map<String, serde_json::Value>>>,
     retry_after: Option<u64>,
     source: Option<anyhow::Error>,
 }
@@ -47,6 +53,7 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             fields: None,
+            details: None,
             retry_after: None,
             source: None,
         }
@@ -176,6 +183,14 @@ impl ApiError {
         e
     }
 
+    /// Adds a fact to the body's `details`, e.g. `("balance", 12)`.
+    pub fn with_detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.details
+            .get_or_insert_with(Default::default)
+            .insert(key.to_owned(), value.into());
+        self
+    }
+
     /// Sets `Retry-After` on any error.
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
@@ -192,14 +207,19 @@ impl ApiError {
         self.status
     }
 
-    /// The JSON body this error answers with.
-    pub fn body_json(&self) -> String {
-        serde_json::to_string(&ErrorBody {
+    /// The body this error answers with.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
             code: self.code.to_string(),
             message: self.message.to_string(),
             fields: self.fields.clone(),
-        })
-        .unwrap_or_default()
+            details: self.details.as_deref().cloned(),
+        }
+    }
+
+    /// The JSON body this error answers with.
+    pub fn body_json(&self) -> String {
+        serde_json::to_string(&self.body()).unwrap_or_default()
     }
 }
 
@@ -240,11 +260,7 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after {
             builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        builder.json(ErrorBody {
-            code: self.code.to_string(),
-            message: self.message.to_string(),
-            fields: self.fields.clone(),
-        })
+        builder.json(self.body())
     }
 }
 

@@ -27,6 +27,7 @@ pub mod pagination;
 pub mod privacy;
 pub mod startup;
 pub mod state;
+pub mod strict_query;
 pub mod text;
 pub mod wechat;
 

@@ -23,7 +23,7 @@ use crate::{
     middleware::{rate_limit, request_log},
     openapi, points, regions, residents, roles,
     state::AppState,
-    supermarket,
+    strict_query, supermarket,
     wechat::Wechat,
 };
 
@@ -61,6 +61,8 @@ impl Application {
                 )
                 .configure(routes)
                 .default_service(web::to(fallback::unknown_route))
+                // Innermost: after the method override, so the served method is checked.
+                .wrap(from_fn(strict_query::strict_query))
                 .wrap(from_fn(fallback::json_method_not_allowed))
                 .wrap(from_fn(rate_limit))
                 // Before routing and rate limits, inside the access log (which logs the

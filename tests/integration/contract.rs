@@ -16,7 +16,7 @@ fn document() -> Value {
 }
 
 /// Each documented path with its methods (upper case, in `METHODS` order).
-fn documented() -> BTreeMap<String, Vec<String>> {
+pub(crate) fn documented() -> BTreeMap<String, Vec<String>> {
     let doc = document();
     doc["paths"]
         .as_object()
@@ -34,7 +34,7 @@ fn documented() -> BTreeMap<String, Vec<String>> {
 }
 
 /// A concrete URL for a path template: every parameter is 1.
-fn concrete(template: &str) -> String {
+pub(crate) fn concrete(template: &str) -> String {
     let mut out = String::new();
     let mut in_param = false;
     for c in template.chars() {

@@ -1,4 +1,4 @@
-//! Bad input answers 4xx with `{code, message, fields?}` and writes nothing.
+//! Bad input answers 4xx with `{code, message, fields?, details?}` and writes nothing.
 
 use reqwest::{header, Method, StatusCode};
 use serde_json::json;
@@ -154,4 +154,61 @@ async fn every_response_carries_a_request_id_and_keeps_a_sane_one_from_the_clien
         .await
         .unwrap();
     assert_eq!(response.headers()["x-request-id"].len(), 36);
+}
+
+#[tokio::test]
+async fn insufficient_points_carries_the_balance_and_a_replay_repeats_it_exactly() {
+    let app = TestApp::spawn().await;
+    let m = app.market().await;
+    let resident = app.login("resident").await;
+    app.give_points(&m.staff, m.community, &resident, 7).await;
+    let goods = app.put_goods(&m.staff, m.community, 10, 5, None).await;
+    let body = json!({ "goods_id": goods, "quantity": 1 });
+
+    let (status, first) = app
+        .post_with_key(
+            "/api/v1/redemptions",
+            &resident.token,
+            "short-1",
+            body.clone(),
+        )
+        .await;
+    let answer: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(
+        (
+            status,
+            answer["code"].as_str(),
+            answer["details"]["balance"].as_i64()
+        ),
+        (StatusCode::CONFLICT, Some("insufficient_points"), Some(7)),
+        "{first}"
+    );
+    let (status, replay) = app
+        .post_with_key("/api/v1/redemptions", &resident.token, "short-1", body)
+        .await;
+    assert_eq!((status, replay), (StatusCode::CONFLICT, first));
+
+    // A staff adjustment that would go below zero says the same.
+    let (status, taken) = app
+        .post_with_key(
+            &format!("/api/v1/communities/{}/points/adjustments", m.community),
+            &m.staff.token,
+            "take-too-much",
+            json!({ "user_id": resident.id, "delta": -8, "reason": "测试扣减" }),
+        )
+        .await;
+    let answer: serde_json::Value = serde_json::from_str(&taken).unwrap();
+    assert_eq!(
+        (
+            status,
+            answer["code"].as_str(),
+            answer["details"]["balance"].as_i64()
+        ),
+        (StatusCode::CONFLICT, Some("insufficient_points"), Some(7)),
+        "{taken}"
+    );
+    // Other errors carry no details.
+    let (_, missing) = app.get("/api/v1/goods/99999", None).await;
+    assert!(missing.get("details").is_none(), "{missing}");
+    assert_eq!(app.balance(resident.id).await, 7);
 }

@@ -16,6 +16,7 @@ mod points;
 mod points_ledger;
 mod points_model;
 mod points_rules;
+mod query_strictness;
 mod rate_limits;
 mod regions;
 mod regions_access;

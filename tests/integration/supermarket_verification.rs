@@ -35,11 +35,13 @@ async fn staff_verify_a_pickup_code_once_in_their_own_community_only() {
             .0,
         StatusCode::NOT_FOUND
     );
+    let (status, answer) = app
+        .post(&verify, Some(&m.other_staff.token), body.clone())
+        .await;
     assert_eq!(
-        app.post(&verify, Some(&m.other_staff.token), body.clone())
-            .await
-            .0,
-        StatusCode::NOT_FOUND
+        (status, answer["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found")),
+        "another community's staff learn nothing about its codes"
     );
     assert_eq!(
         app.post(&verify, Some(&resident.token), body.clone())
@@ -53,10 +55,18 @@ async fn staff_verify_a_pickup_code_once_in_their_own_community_only() {
         "000000"
     };
     if unused != code(&cancelled) {
-        let (status, _) = app
+        // A wrong code says the code is wrong, not that the community is out of reach.
+        let (status, answer) = app
             .post(&verify, Some(&m.staff.token), json!({ "code": unused }))
             .await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            (status, answer["code"].as_str(), answer["message"].as_str()),
+            (
+                StatusCode::NOT_FOUND,
+                Some("redemption_code_not_found"),
+                Some("核销码无效或已过期")
+            )
+        );
     }
     let pending = app
         .scalar("SELECT COUNT(*) AS n FROM redemptions WHERE status = 'pending'")

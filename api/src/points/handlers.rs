@@ -81,7 +81,7 @@ pub async fn put_points_rules(
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "`self_review_forbidden`: staff cannot adjust their own points", body = ErrorBody),
         (status = 404, description = "`not_found`: the community is not the caller's, or the user has no approved residence there (or does not exist)", body = ErrorBody),
-        (status = 409, description = "`insufficient_points`, `idempotency_request_in_progress`", body = ErrorBody),
+        (status = 409, description = "`insufficient_points` (with the user's current balance under `details.balance`), `idempotency_request_in_progress`", body = ErrorBody),
         (status = 422, description = "`validation_failed`, `idempotency_key_reused`", body = ErrorBody)))]
 pub async fn create_points_adjustment(
     req: HttpRequest,

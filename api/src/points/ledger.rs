@@ -69,7 +69,9 @@ pub async fn apply<C: ConnectionTrait>(
         .filter(points_wallets::Column::Balance.gte(-change.amount))
         .exec_with_returning(db)
         .await?;
-    let wallet = updated.into_iter().next().ok_or_else(insufficient)?;
+    let Some(wallet) = updated.into_iter().next() else {
+        return Err(insufficient(db, change.user_id).await);
+    };
     let entry = points_entries::ActiveModel {
         user_id: Set(change.user_id),
         community_id: Set(change.community_id),
@@ -90,9 +92,22 @@ pub async fn apply<C: ConnectionTrait>(
     Ok(entry)
 }
 
-/// The 409 for a balance that does not cover a change.
-pub fn insufficient() -> ApiError {
-    ApiError::conflict("insufficient_points", "积分不足")
+/// The 409 for a balance that does not cover a change, with the balance under
+/// `details.balance`. The conditional update that failed did not read it, so it is read
+/// here, in the caller's transaction (a wallet not created yet holds 0).
+pub async fn insufficient<C: ConnectionTrait>(db: &C, user_id: i64) -> ApiError {
+    let balance = points_wallets::Entity::find()
+        .select_only()
+        .column(points_wallets::Column::Balance)
+        .filter(points_wallets::Column::UserId.eq(user_id))
+        .into_tuple::<i64>()
+        .one(db)
+        .await;
+    match balance {
+        Ok(balance) => ApiError::conflict("insufficient_points", "积分不足")
+            .with_detail("balance", balance.unwrap_or(0)),
+        Err(e) => e.into(),
+    }
 }
 
 /// Creates the user's wallet if missing and locks it until the transaction ends, so that

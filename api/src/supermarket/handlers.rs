@@ -164,7 +164,7 @@ pub async fn restock_goods(
         (status = 400, description = "`idempotency_key_required` / `idempotency_key_invalid`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such goods", body = ErrorBody),
-        (status = 409, description = "`out_of_stock`, `insufficient_points`, `limit_reached`, `goods_unavailable`, `idempotency_request_in_progress`", body = ErrorBody),
+        (status = 409, description = "`out_of_stock`, `insufficient_points` (with the current balance under `details.balance`), `limit_reached`, `goods_unavailable`, `idempotency_request_in_progress`", body = ErrorBody),
         (status = 422, description = "`validation_failed`, `idempotency_key_reused`", body = ErrorBody),
         (status = 503, description = "`service_busy`, `pickup_codes_exhausted`: try again with the same key", body = ErrorBody)))]
 pub async fn create_redemption(
@@ -221,7 +221,7 @@ pub async fn cancel_redemption(
     responses(
         (status = 200, description = "Fulfilled, with who and when", body = RedemptionView),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such code in this community, or not managed by the caller", body = ErrorBody),
+        (status = 404, description = "`redemption_code_not_found` (核销码无效或已过期): the code matches no redemption of this community; `not_found`: no such community, or not managed by the caller", body = ErrorBody),
         (status = 409, description = "`already_fulfilled`, `redemption_expired` (points refunded), `redemption_cancelled`", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody)))]
 pub async fn verify_redemption(

@@ -96,10 +96,9 @@ pub async fn create(
     if !goods.on_shelf {
         return Err(goods_unavailable());
     }
-    let points = goods
-        .points_price
-        .checked_mul(input.quantity)
-        .ok_or_else(ledger::insufficient)?;
+    let Some(points) = goods.points_price.checked_mul(input.quantity) else {
+        return Err(ledger::insufficient(&txn, user_id).await);
+    };
     // The new redemption first: no other transaction can wait on a row it cannot see
     // yet, and the entry below can name it.
     let redemption = insert_with_code(

@@ -1,5 +1,6 @@
 //! Pickup (核销): staff of the goods' community turn a pickup code into a fulfilled redemption.
 
+use actix_web::http::StatusCode;
 use chrono::{DateTime, Utc};
 use entity::redemptions;
 use sea_orm::{
@@ -42,6 +43,16 @@ async fn find_by_code<C: ConnectionTrait>(
         .await?)
 }
 
+/// 404 for a pickup code that matches no redemption of the community: the code is wrong,
+/// not the caller's access (that is the community's `not_found`).
+fn code_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "redemption_code_not_found",
+        "核销码无效或已过期",
+    )
+}
+
 /// The 409 for a redemption that can no longer be picked up.
 fn closed(status: RedemptionStatus) -> ApiError {
     match status {
@@ -68,7 +79,7 @@ pub async fn verify(
     managed_community(db, caller, community_id).await?;
     let found = find_by_code(db, community_id, &input.code)
         .await?
-        .ok_or_else(redemption_not_found)?;
+        .ok_or_else(code_not_found)?;
     if found.status != RedemptionStatus::Pending {
         return Err(closed(found.status));
     }
