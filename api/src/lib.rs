@@ -27,6 +27,7 @@ pub mod privacy;
 pub mod startup;
 pub mod state;
 pub mod text;
+pub mod time_format;
 pub mod wechat;
 
 // Domains.
