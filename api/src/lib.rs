@@ -29,6 +29,7 @@ pub mod startup;
 pub mod state;
 pub mod strict_query;
 pub mod text;
+pub mod time_format;
 pub mod wechat;
 
 // Domains.

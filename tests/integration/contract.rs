@@ -1,6 +1,6 @@
 //! The HTTP contract: the OpenAPI document lists exactly the routes the server serves, declares
-//! its parameters where they go, every method a path does not serve answers a JSON 405, and
-//! every paginated list answers the one `Page<T>`.
+//! its parameters where they go, every method a path does not serve answers a JSON 405,
+//! every paginated list answers the one `Page<T>`, and a boundary is typed as GeoJSON.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -296,5 +296,58 @@ fn every_page_is_the_one_page_shape_with_its_items_by_reference() {
         let mut fields: Vec<_> = page["properties"].as_object().unwrap().keys().collect();
         fields.sort();
         assert_eq!(fields, ["items", "next_cursor"], "{name}");
+    }
+}
+
+/// A schema with its `$ref` (if any) followed into `components.schemas`.
+fn resolved<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => &doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")],
+        None => schema,
+    }
+}
+
+#[test]
+fn every_boundary_is_a_geojson_polygon_or_multipolygon() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    for owner in [
+        "CommunityView",
+        "CreateCommunity",
+        "UpdateCommunity",
+        "GridView",
+        "CreateGrid",
+        "UpdateGrid",
+    ] {
+        let mut boundary = &schemas[owner]["properties"]["boundary"];
+        // A nullable boundary is `oneOf [boundary, null]`.
+        if let Some(alternatives) = boundary["oneOf"].as_array() {
+            if alternatives.iter().any(|a| a["type"] == "null") {
+                boundary = alternatives.iter().find(|a| a["type"] != "null").unwrap();
+            }
+        }
+        let boundary = resolved(&doc, boundary);
+        let shapes: Vec<(&str, &Value)> = boundary["oneOf"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{owner}.boundary is no oneOf: {boundary}"))
+            .iter()
+            .map(|s| (s["properties"]["type"]["enum"][0].as_str().unwrap(), s))
+            .collect();
+        let kinds: Vec<&str> = shapes.iter().map(|(k, _)| *k).collect();
+        assert_eq!(kinds, ["Polygon", "MultiPolygon"], "{owner}");
+        for (kind, shape) in shapes {
+            assert_eq!(
+                shape["required"],
+                serde_json::json!(["type", "coordinates"])
+            );
+            // Polygon: rings of positions of numbers; MultiPolygon: one level more.
+            let depth = if kind == "Polygon" { 3 } else { 4 };
+            let mut level = &shape["properties"]["coordinates"];
+            for _ in 0..depth {
+                assert_eq!(level["type"], "array", "{owner} {kind}");
+                level = &level["items"];
+            }
+            assert_eq!(level["type"], "number", "{owner} {kind}");
+        }
     }
 }

@@ -39,3 +39,4 @@ mod supermarket_goods;
 mod supermarket_redemptions;
 mod supermarket_staff;
 mod supermarket_verification;
+mod wire_format;

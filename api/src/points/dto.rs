@@ -50,6 +50,7 @@ pub struct EntryView {
     /// What caused it.
     pub reference: Option<Reference>,
     /// When.
+    #[serde(with = "crate::time_format")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -191,8 +192,9 @@ pub struct Leaderboard {
     pub community_id: i64,
     /// The period.
     pub period: Period,
-    /// Start of the period.
-    pub since: DateTime<Utc>,
+    /// First day of the period, a date in Asia/Shanghai (`2026-12-01` for December 2026,
+    /// `2026-01-01` for the year): a day, not an instant.
+    pub since: chrono::NaiveDate,
     /// Top earners, best first.
     pub entries: Vec<LeaderboardEntry>,
 }
@@ -240,5 +242,6 @@ pub struct AdjustmentRecord {
     /// Their name.
     pub staff_name: Option<String>,
     /// When.
+    #[serde(with = "crate::time_format")]
     pub created_at: chrono::DateTime<chrono::Utc>,
 }

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     cache::Cache,
-    clock::{month_start, year_start},
+    clock::{month_start, year_start, LOCAL_TZ},
     error::{ApiError, ApiResult},
     privacy::mask_name,
 };
@@ -90,7 +90,7 @@ pub async fn leaderboard<C: ConnectionTrait>(
     Ok(Leaderboard {
         community_id,
         period,
-        since,
+        since: since.with_timezone(&LOCAL_TZ).date_naive(),
         entries,
     })
 }

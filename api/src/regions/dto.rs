@@ -5,7 +5,10 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use super::geo::{self, Boundary};
+use super::{
+    geo::{self, Boundary},
+    schema::GeoJsonBoundary,
+};
 
 /// Default search radius of the nearest-first list, in metres.
 pub const DEFAULT_RADIUS_M: u32 = 50_000;
@@ -118,7 +121,7 @@ pub struct CreateCommunity {
     pub checkin_radius_m: i32,
     /// Optional boundary: a valid GeoJSON Polygon or MultiPolygon with `[lng, lat]` positions
     /// (rings closed and not crossing themselves, holes inside their shell, parts apart).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<GeoJsonBoundary>)]
     #[validate(custom(function = "valid_boundary"))]
     pub boundary: Option<Value>,
 }
@@ -145,7 +148,7 @@ pub struct UpdateCommunity {
     pub checkin_radius_m: Option<i32>,
     /// New boundary (a valid GeoJSON Polygon or MultiPolygon); `null` removes it.
     #[serde(default, deserialize_with = "crate::fields::nullable")]
-    #[schema(value_type = Option<Object>, nullable = true)]
+    #[schema(value_type = Option<GeoJsonBoundary>, nullable = true)]
     #[validate(custom(function = "valid_boundary"))]
     pub boundary: Option<Option<Value>>,
 }
@@ -163,7 +166,7 @@ pub struct CreateGrid {
     pub name: String,
     /// Boundary: a valid GeoJSON Polygon or MultiPolygon with `[lng, lat]` positions (rings
     /// closed and not crossing themselves, holes inside their shell, parts apart).
-    #[schema(value_type = Object)]
+    #[schema(value_type = GeoJsonBoundary)]
     #[validate(custom(function = "valid_boundary"))]
     pub boundary: Value,
     /// The grid worker; they get the `grid_worker` role over this grid.
@@ -183,7 +186,7 @@ pub struct UpdateGrid {
     pub name: Option<String>,
     /// New boundary (a valid GeoJSON Polygon or MultiPolygon); cannot be `null`.
     #[serde(default, deserialize_with = "crate::fields::present")]
-    #[schema(value_type = Object, required = false)]
+    #[schema(value_type = GeoJsonBoundary, required = false)]
     #[validate(custom(function = "valid_boundary"))]
     pub boundary: Option<Value>,
     /// New grid worker (gets the `grid_worker` role); `null` leaves the grid without one.
@@ -287,7 +290,7 @@ pub struct CommunityView {
     /// Check-in radius in metres.
     pub checkin_radius_m: i32,
     /// Boundary as a GeoJSON Polygon or MultiPolygon, or null.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<GeoJsonBoundary>)]
     pub boundary: Option<Value>,
     /// Distance from the given point in whole metres; only on nearest-first lists.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -313,7 +316,7 @@ pub struct GridView {
     /// Name.
     pub name: String,
     /// Boundary as a GeoJSON Polygon or MultiPolygon.
-    #[schema(value_type = Object)]
+    #[schema(value_type = GeoJsonBoundary)]
     pub boundary: Value,
     /// The grid worker, or null.
     pub worker: Option<WorkerView>,

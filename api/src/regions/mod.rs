@@ -3,6 +3,7 @@
 pub mod dto;
 pub mod geo;
 pub mod handlers;
+pub mod schema;
 pub mod service;
 
 use actix_web::web;

@@ -195,8 +195,10 @@ pub struct ResidenceView {
     /// Why it was rejected.
     pub reject_reason: Option<String>,
     /// When it was filed.
+    #[serde(with = "crate::time_format")]
     pub created_at: DateTime<Utc>,
     /// When staff decided.
+    #[serde(with = "crate::time_format::option")]
     pub reviewed_at: Option<DateTime<Utc>>,
 }
 

@@ -54,5 +54,6 @@ pub struct AssignmentView {
     /// Who assigned it.
     pub created_by: Option<i64>,
     /// When.
+    #[serde(with = "crate::time_format")]
     pub created_at: DateTime<Utc>,
 }

@@ -183,8 +183,10 @@ pub struct GoodsView {
     /// Whether it can be redeemed.
     pub on_shelf: bool,
     /// Created at.
+    #[serde(with = "crate::time_format")]
     pub created_at: DateTime<Utc>,
     /// Last edited by staff.
+    #[serde(with = "crate::time_format")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -276,6 +278,7 @@ pub struct RedemptionView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Pickup deadline.
+    #[serde(with = "crate::time_format")]
     pub expires_at: DateTime<Utc>,
     /// Points paid.
     pub points: i64,
@@ -288,12 +291,15 @@ pub struct RedemptionView {
     /// Who redeemed.
     pub user_id: i64,
     /// Created at.
+    #[serde(with = "crate::time_format")]
     pub created_at: DateTime<Utc>,
     /// When it was picked up.
+    #[serde(with = "crate::time_format::option")]
     pub fulfilled_at: Option<DateTime<Utc>>,
     /// Staff member who verified the pickup.
     pub fulfilled_by: Option<i64>,
     /// When it was cancelled or expired.
+    #[serde(with = "crate::time_format::option")]
     pub closed_at: Option<DateTime<Utc>>,
 }
 
