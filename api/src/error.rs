@@ -135,6 +135,21 @@ impl ApiError {
         }
     }
 
+    /// 404 with a code and a message of its own (`not_found` names the thing in general).
+    pub fn missing(code: &'static str, message: &'static str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    /// 401 with a code and message (bad tokens with a reason of their own).
+    pub fn unauthenticated(code: &'static str, message: &'static str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    /// 403 with a code and message.
+    pub fn refused(code: &'static str, message: &'static str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
     /// 409 with a code and message.
     pub fn conflict(code: &'static str, message: &'static str) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)

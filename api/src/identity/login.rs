@@ -196,9 +196,5 @@ fn verify_password(hash: Option<&str>, password: &str) -> bool {
 }
 
 fn disabled() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::FORBIDDEN,
-        "account_disabled",
-        "账号已停用",
-    )
+    ApiError::refused("account_disabled", "账号已停用")
 }

@@ -196,9 +196,5 @@ async fn end_family<T>(
 }
 
 fn reused() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::UNAUTHORIZED,
-        "refresh_token_reused",
-        "登录凭证已被使用，请重新登录",
-    )
+    ApiError::unauthenticated("refresh_token_reused", "登录凭证已被使用，请重新登录")
 }

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use entity::{refresh_tokens, sessions, users};
 use rand::RngCore;
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    sea_query::{Expr, SimpleExpr},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
 use sha2::{Digest, Sha256};
 
@@ -50,23 +51,14 @@ pub(super) async fn revoke_all<C: ConnectionTrait>(
     user_id: i64,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    sessions::Entity::update_many()
-        .col_expr(sessions::Column::RevokedAt, Expr::value(now))
-        .filter(sessions::Column::UserId.eq(user_id))
-        .filter(sessions::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-        .col_expr(
-            refresh_tokens::Column::SuccessorSealed,
-            Expr::value(None::<String>),
-        )
-        .filter(refresh_tokens::Column::UserId.eq(user_id))
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
+    let sessions = sessions::Column::UserId.eq(user_id);
+    revoke(
+        db,
+        sessions,
+        refresh_tokens::Column::UserId.eq(user_id),
+        now,
+    )
+    .await
 }
 
 /// A new access token and refresh token.
@@ -161,9 +153,26 @@ pub(super) async fn revoke_family<C: ConnectionTrait>(
     family: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
+    let sessions = sessions::Column::FamilyId.eq(family);
+    revoke(
+        db,
+        sessions,
+        refresh_tokens::Column::FamilyId.eq(family),
+        now,
+    )
+    .await
+}
+
+/// Ends the sessions and refresh tokens the two conditions pick, forgetting sealed successors.
+async fn revoke<C: ConnectionTrait>(
+    db: &C,
+    sessions: SimpleExpr,
+    tokens: SimpleExpr,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     sessions::Entity::update_many()
         .col_expr(sessions::Column::RevokedAt, Expr::value(now))
-        .filter(sessions::Column::FamilyId.eq(family))
+        .filter(sessions)
         .filter(sessions::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
@@ -173,7 +182,7 @@ pub(super) async fn revoke_family<C: ConnectionTrait>(
             refresh_tokens::Column::SuccessorSealed,
             Expr::value(None::<String>),
         )
-        .filter(refresh_tokens::Column::FamilyId.eq(family))
+        .filter(tokens)
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
@@ -187,9 +196,5 @@ pub(super) fn hash_token(token: &str) -> String {
 
 /// 401 `invalid_refresh_token`.
 pub(super) fn invalid_refresh() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::UNAUTHORIZED,
-        "invalid_refresh_token",
-        "登录已失效，请重新登录",
-    )
+    ApiError::unauthenticated("invalid_refresh_token", "登录已失效，请重新登录")
 }

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
 use chrono::{DateTime, Utc};
 use entity::{communities, goods, goods_restocks};
 use sea_orm::{
@@ -39,7 +38,7 @@ pub async fn invalidate_shelf(cache: &Cache, community_id: i64) {
 
 /// 404 for goods that do not exist or that the caller does not manage.
 pub fn goods_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "商品不存在或无权访问")
+    ApiError::missing("not_found", "商品不存在或无权访问")
 }
 
 /// The goods, if the caller manages their community; otherwise 404. Write transactions

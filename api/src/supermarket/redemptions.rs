@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::StatusCode;
 use chrono::{DateTime, Utc};
 use entity::{goods, redemptions};
 use rand::Rng;
@@ -45,11 +44,7 @@ const CODE_ATTEMPTS: usize = 20;
 
 /// 404 for a redemption that does not exist or is not the caller's.
 pub fn redemption_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "兑换记录不存在或无权访问",
-    )
+    ApiError::missing("not_found", "兑换记录不存在或无权访问")
 }
 
 fn goods_unavailable() -> ApiError {

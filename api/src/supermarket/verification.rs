@@ -1,6 +1,5 @@
 //! Pickup (核销): staff of the goods' community turn a pickup code into a fulfilled redemption.
 
-use actix_web::http::StatusCode;
 use chrono::{DateTime, Utc};
 use entity::redemptions;
 use sea_orm::{
@@ -46,11 +45,7 @@ async fn find_by_code<C: ConnectionTrait>(
 /// 404 for a pickup code that matches no redemption of the community: the code is wrong,
 /// not the caller's access (that is the community's `not_found`).
 fn code_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "redemption_code_not_found",
-        "核销码无效或已过期",
-    )
+    ApiError::missing("redemption_code_not_found", "核销码无效或已过期")
 }
 
 /// The 409 for a redemption that can no longer be picked up.
