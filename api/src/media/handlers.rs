@@ -6,7 +6,7 @@ use actix_web::{
     web, HttpRequest, HttpResponse,
 };
 
-use super::MediaName;
+use super::{MediaName, PictureFile};
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     state::AppState,
@@ -37,8 +37,8 @@ fn matches(req: &HttpRequest, etag: &str) -> bool {
     responses(
         (status = 200, description = "The picture; `Cache-Control: public, max-age=31536000, immutable`, a strong `ETag`, `X-Content-Type-Options: nosniff`",
             content(
-                (Vec<u8> = "image/jpeg"),
-                (Vec<u8> = "image/png")),
+                (PictureFile = "image/jpeg"),
+                (PictureFile = "image/png")),
             headers(
                 ("ETag" = String, description = "The SHA-256 of the file, quoted"),
                 ("Cache-Control" = String, description = "`public, max-age=31536000, immutable`"))),

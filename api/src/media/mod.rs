@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use entity::media;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use utoipa::{OpenApi, ToSchema};
+use validator::ValidationError;
 
 pub use store::{is_media_path, MediaName, MediaPurpose, MediaStore, Stored, Upload};
 pub use upload::ImageUpload;
@@ -32,10 +33,36 @@ pub struct ImageForm {
     file: Vec<u8>,
 }
 
+/// The bytes of a served picture.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct PictureFile(Vec<u8>);
+
 /// OpenAPI paths of the media routes.
 #[derive(OpenApi)]
-#[openapi(paths(handlers::serve_media), components(schemas(ImageForm)))]
+#[openapi(
+    paths(handlers::serve_media),
+    components(schemas(ImageForm, PictureFile))
+)]
 pub struct Doc;
+
+/// Checks a picture URL given in JSON: an `https://` URL, or the `/media/…` path of one of our
+/// pictures (what uploads hand out without `LINLI_PUBLIC_BASE_URL`). `what` names the picture
+/// in the messages (头像, 图片).
+pub fn check_picture_url(url: &str, what: &str) -> Result<(), ValidationError> {
+    if is_media_path(url) {
+        return Ok(());
+    }
+    let refuse = |message: String| Err(ValidationError::new("url").with_message(message.into()));
+    if !url.starts_with("https://") {
+        return refuse(format!("{what}地址须以 https:// 开头"));
+    }
+    if url::Url::parse(url).is_err() {
+        return refuse(format!("{what}地址不是有效的网址"));
+    }
+    Ok(())
+}
 
 /// Records a stored upload: who uploaded it, for what, attached to which object. Call it
 /// inside the transaction that attaches the picture, so both commit or neither does (a
