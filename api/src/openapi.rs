@@ -113,13 +113,10 @@ impl Modify for SharedResponses {
                 let Some(op) = op else { continue };
                 let reads_body = op.request_body.is_some();
                 // The shared 400/413/415 texts speak of JSON: an upload documents its own.
-                let json_body = op
-                    .request_body
-                    .as_ref()
-                    .is_some_and(|b| match b {
-                        RefOr::T(body) => body.content.contains_key("application/json"),
-                        RefOr::Ref(_) => true,
-                    });
+                let json_body = op.request_body.as_ref().is_some_and(|b| match b {
+                    RefOr::T(body) => body.content.contains_key("application/json"),
+                    RefOr::Ref(_) => true,
+                });
                 let limited = method != HttpMethod::Get && path.starts_with("/api/");
                 // No `security` of its own: the document's bearer scheme applies.
                 let authenticated = op.security.is_none() && path.starts_with("/api/");
@@ -138,7 +135,8 @@ impl Modify for SharedResponses {
                     match op.responses.responses.get_mut(*status) {
                         // The operation's own description comes first; the shared one is added.
                         Some(RefOr::T(own))
-                            if (json_body || *status == "429") && !own.description.contains(text) =>
+                            if (json_body || *status == "429")
+                                && !own.description.contains(text) =>
                         {
                             own.description = format!("{}; {text}", own.description);
                         }

@@ -381,7 +381,8 @@ pub fn public_base_url(raw: Option<&str>) -> anyhow::Result<String> {
     let Some(raw) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(String::new());
     };
-    let fail = || format!("LINLI_PUBLIC_BASE_URL must be like https://linli.example.com, not {raw:?}");
+    let fail =
+        || format!("LINLI_PUBLIC_BASE_URL must be like https://linli.example.com, not {raw:?}");
     let url = url::Url::parse(raw).with_context(fail)?;
     if !matches!(url.scheme(), "http" | "https")
         || url.host_str().is_none()

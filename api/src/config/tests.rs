@@ -122,7 +122,12 @@ fn the_public_base_url_loses_its_trailing_slash_and_must_be_a_plain_http_origin(
         public_base_url(Some("https://example.com/linli")).unwrap(),
         "https://example.com/linli"
     );
-    for bad in ["linli.example.com", "ftp://x.cn", "https://x.cn/?a=1", "https://u@x.cn"] {
+    for bad in [
+        "linli.example.com",
+        "ftp://x.cn",
+        "https://x.cn/?a=1",
+        "https://u@x.cn",
+    ] {
         assert!(public_base_url(Some(bad)).is_err(), "{bad}");
     }
 }

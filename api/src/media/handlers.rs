@@ -53,7 +53,10 @@ pub async fn serve_media(
     let etag = format!("\"{}\"", name.hash());
     let common = |mut builder: actix_web::HttpResponseBuilder| {
         builder
-            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(CACHE_FOREVER)))
+            .insert_header((
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(CACHE_FOREVER),
+            ))
             .insert_header((header::ETAG, etag.clone()))
             .insert_header((
                 header::X_CONTENT_TYPE_OPTIONS,

@@ -139,8 +139,7 @@ pub fn process(bytes: &[u8], max_side: u32) -> ApiResult<Picture> {
     if width == 0 || height == 0 {
         return Err(unreadable_image());
     }
-    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS
-    {
+    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(image_too_large());
     }
     // A broken EXIF block leaves the picture as stored rather than refusing it.

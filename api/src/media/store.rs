@@ -211,7 +211,10 @@ mod tests {
         let hash = "a".repeat(64);
         let name = MediaName::parse(&format!("{hash}.jpg")).unwrap();
         assert_eq!(name.to_string(), format!("{hash}.jpg"));
-        assert_eq!(name.relative_path(), Path::new("aa").join(format!("{hash}.jpg")));
+        assert_eq!(
+            name.relative_path(),
+            Path::new("aa").join(format!("{hash}.jpg"))
+        );
         assert!(MediaName::parse(&format!("{hash}.png")).is_some());
         for bad in [
             format!("{hash}.gif"),

@@ -59,7 +59,10 @@ impl FromRequest for ImageUpload {
         let (limit, deadline) = req
             .app_data::<web::Data<AppState>>()
             .map(|s| (s.media.max_bytes, s.media.read_timeout))
-            .unwrap_or((crate::config::DEFAULT_UPLOAD_MAX_BYTES, extract::body_deadline(req)));
+            .unwrap_or((
+                crate::config::DEFAULT_UPLOAD_MAX_BYTES,
+                extract::body_deadline(req),
+            ));
         let is_form = req
             .headers()
             .get(header::CONTENT_TYPE)
