@@ -222,7 +222,7 @@ mod tests {
             format!("{}.jpg", "A".repeat(64)),
             format!("{}.jpg", "a".repeat(63)),
             format!("../{}.jpg", "a".repeat(61)),
-            format!("{hash}"),
+            hash.clone(),
             "..%2f..%2fetc%2fpasswd".to_owned(),
         ] {
             assert!(MediaName::parse(&bad).is_none(), "{bad}");
