@@ -10,6 +10,7 @@ fn production() -> Settings {
     s.wechat.secret = "wechat-secret-value".into();
     s.jwt_secret = "Zq8v1N4xP0cR7mT2bY6wK9eH3jL5sD8fG1aU4oI7".into();
     s.jwt_secret_ephemeral = false;
+    s.public_base_url = "https://linli.example.com".into();
     s
 }
 
@@ -135,6 +136,7 @@ fn the_public_base_url_loses_its_trailing_slash_and_must_be_a_plain_http_origin(
 #[test]
 fn production_refuses_a_plain_http_public_base_url_and_warns_when_there_is_none() {
     let mut s = production();
+    s.public_base_url = String::new();
     assert!(s
         .warnings()
         .iter()
