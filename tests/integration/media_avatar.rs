@@ -187,3 +187,32 @@ async fn with_a_public_base_url_the_avatar_url_is_absolute() {
     let response = app.fetch_picture(&format!("/media/{name}")).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_media_migration_goes_down_and_up_again() {
+    use migration::{MigrationName, MigratorTrait};
+    use sea_orm::{ConnectionTrait, DbBackend};
+
+    let app = TestApp::spawn().await;
+    let media_tables = if app.db().get_database_backend() == DbBackend::Sqlite {
+        "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'media'"
+    } else {
+        "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'media'"
+    };
+    let steps = migration::Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == "m20261204_000005_media")
+        .unwrap()
+        + 1;
+
+    migration::Migrator::down(app.db(), Some(steps as u32))
+        .await
+        .unwrap();
+    assert_eq!(app.scalar(media_tables).await, 0);
+    migration::Migrator::up(app.db(), None).await.unwrap();
+    assert_eq!(app.scalar(media_tables).await, 1);
+    let user = app.login("after-migration").await;
+    let (status, _) = app.upload(AVATAR, &user.token, &png(4, 4)).await;
+    assert_eq!(status, StatusCode::OK);
+}
