@@ -170,3 +170,23 @@ async fn an_anonymous_upload_answers_401_and_stores_nothing() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert!(app.media_files().is_empty());
 }
+
+#[tokio::test]
+async fn uploads_count_against_the_write_limit() {
+    let app = TestApp::spawn_with(|s| s.rate.writes = 2).await;
+    let user = app.login("refuse-flood").await;
+    for _ in 0..2 {
+        let (status, body) = app.upload(AVATAR, &user.token, &png(4, 4)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    let (status, body) = app.upload(AVATAR, &user.token, &png(5, 5)).await;
+
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["code"], "rate_limited");
+    assert_eq!(
+        app.media_files().len(),
+        1,
+        "the refused picture is not stored"
+    );
+}
