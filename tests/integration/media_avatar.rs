@@ -190,8 +190,8 @@ async fn with_a_public_base_url_the_avatar_url_is_absolute() {
 
 #[tokio::test]
 async fn the_media_migration_goes_down_and_up_again() {
-    use migration::{MigrationName, MigratorTrait};
-    use sea_orm::{ConnectionTrait, DbBackend};
+    use migration::MigratorTrait;
+    use sea_orm::DbBackend;
 
     let app = TestApp::spawn().await;
     let media_tables = if app.db().get_database_backend() == DbBackend::Sqlite {
