@@ -147,13 +147,18 @@ pub async fn read_body(
         }
         Ok(body)
     };
-    tokio::time::timeout(deadline, read).await.map_err(|_| {
-        ApiError::new(
-            actix_web::http::StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
-            "网络较慢，请求内容未能及时送达，请重试",
-        )
-    })?
+    tokio::time::timeout(deadline, read)
+        .await
+        .map_err(|_| request_timeout())?
+}
+
+/// 408 `request_timeout`: the body did not arrive in time.
+pub fn request_timeout() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        "网络较慢，请求内容未能及时送达，请重试",
+    )
 }
 
 fn unsupported_media_type() -> ApiError {

@@ -20,6 +20,7 @@ pub mod fallback;
 pub mod fields;
 pub mod health;
 pub mod idempotency;
+pub mod media;
 pub mod method_override;
 pub mod middleware;
 pub mod openapi;

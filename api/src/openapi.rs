@@ -12,7 +12,9 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use crate::{error::ErrorBody, health, identity, points, regions, residents, roles, supermarket};
+use crate::{
+    error::ErrorBody, health, identity, media, points, regions, residents, roles, supermarket,
+};
 
 /// Declares the bearer scheme used by every authenticated operation.
 struct BearerAuth;
@@ -56,6 +58,7 @@ impl Modify for BearerAuth {
         (name = "residents", description = "Residence applications and their review by community staff"),
         (name = "points", description = "Volunteer points (积分存折): passbook, earning rules, adjustments, leaderboard"),
         (name = "supermarket", description = "The civility supermarket (文明超市): goods, redemptions, pickup verification"),
+        (name = "media", description = "Uploaded pictures, served publicly by content hash"),
     )
 )]
 struct BaseDoc;
@@ -89,7 +92,8 @@ const SHARED: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Adds the shared answers: 400, 413 and 415 to operations that read a body, 401 to those
+/// Adds the shared answers: 400, 413 and 415 to operations that read a body (uploads keep
+/// their own descriptions of these), 401 to those
 /// behind the bearer scheme (replacing their own, so `token_expired` is documented once),
 /// 429 to writes (the rate limiter counts every `/api/` write); puts the shared responses in
 /// `components`.
@@ -108,6 +112,11 @@ impl Modify for SharedResponses {
             for (method, op) in operations {
                 let Some(op) = op else { continue };
                 let reads_body = op.request_body.is_some();
+                // The shared 400/413/415 texts speak of JSON: an upload documents its own.
+                let json_body = op.request_body.as_ref().is_some_and(|b| match b {
+                    RefOr::T(body) => body.content.contains_key("application/json"),
+                    RefOr::Ref(_) => true,
+                });
                 let limited = method != HttpMethod::Get && path.starts_with("/api/");
                 // No `security` of its own: the document's bearer scheme applies.
                 let authenticated = op.security.is_none() && path.starts_with("/api/");
@@ -125,7 +134,10 @@ impl Modify for SharedResponses {
                 for (status, name, text) in SHARED.iter().filter(|(s, ..)| applies(s)) {
                     match op.responses.responses.get_mut(*status) {
                         // The operation's own description comes first; the shared one is added.
-                        Some(RefOr::T(own)) if !own.description.contains(text) => {
+                        Some(RefOr::T(own))
+                            if (json_body || *status == "429")
+                                && !own.description.contains(text) =>
+                        {
                             own.description = format!("{}; {text}", own.description);
                         }
                         Some(_) => {}
@@ -210,6 +222,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(residents::Doc::openapi());
     doc.merge(points::Doc::openapi());
     doc.merge(supermarket::Doc::openapi());
+    doc.merge(media::Doc::openapi());
     // After the merge, so that every domain's operations are covered.
     SharedResponses.modify(&mut doc);
     PageItemsByRef.modify(&mut doc);

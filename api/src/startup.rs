@@ -19,6 +19,7 @@ use crate::{
     db::Db,
     error::ApiError,
     fallback, health, identity,
+    media::{self, MediaStore},
     method_override::method_override,
     middleware::{rate_limit, request_log},
     openapi, points, regions, residents, roles,
@@ -131,6 +132,7 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         settings.refresh_reuse_grace,
     )?;
     let supermarket = supermarket::gate::Counter::new(settings.redemption_ttl)?;
+    let media = MediaStore::new(&settings);
     for warning in settings.warnings() {
         tracing::warn!("{warning}");
     }
@@ -141,6 +143,7 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         clock,
         tokens,
         settings,
+        media,
         supermarket,
     })
 }
@@ -149,6 +152,7 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/media/{name}", web::get().to(media::handlers::serve_media))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
         .route(
             "/docs",

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::{
-    auth::jwt::Tokens, cache::Cache, clock::Clock, config::Settings, db::Db,
+    auth::jwt::Tokens, cache::Cache, clock::Clock, config::Settings, db::Db, media::MediaStore,
     supermarket::gate::Counter, wechat::Wechat,
 };
 
@@ -21,6 +21,8 @@ pub struct AppState {
     pub tokens: Tokens,
     /// Settings.
     pub settings: Settings,
+    /// Uploaded pictures.
+    pub media: MediaStore,
     /// The supermarket's counter: queues per goods item and the pickup deadline.
     pub supermarket: Counter,
 }

@@ -169,6 +169,31 @@ pub enum KeyStatus {
     Done,
 }
 
+/// What an uploaded picture is for; each use has its own largest size.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum MediaPurpose {
+    /// A user's avatar.
+    #[sea_orm(string_value = "avatar")]
+    Avatar,
+    /// The picture of goods in the civility supermarket.
+    #[sea_orm(string_value = "goods_image")]
+    GoodsImage,
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::Iterable;
@@ -195,6 +220,7 @@ mod tests {
         same_on_the_wire::<ResidenceStatus>();
         same_on_the_wire::<RedemptionStatus>();
         same_on_the_wire::<Kind>();
+        same_on_the_wire::<MediaPurpose>();
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod goods_restocks;
 pub mod grids;
 pub mod households;
 pub mod idempotency_keys;
+pub mod media;
 pub mod points_entries;
 pub mod points_rules;
 pub mod points_wallets;

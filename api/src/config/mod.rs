@@ -115,6 +115,14 @@ pub struct Settings {
     pub wechat: WechatSettings,
     /// Uploads and the default SQLite database live here.
     pub data_dir: PathBuf,
+    /// Scheme and host that clients reach the server at (`https://linli.example.com`, no
+    /// trailing slash), put before `/media/…` in the picture URLs handed out; empty: the URLs
+    /// are relative (`/media/…`), fine for development, not for a mini-program.
+    pub public_base_url: String,
+    /// Uploads: largest accepted multipart body in bytes.
+    pub upload_max_bytes: usize,
+    /// How long receiving a whole upload may take (slow mobile networks: longer than JSON).
+    pub upload_read_timeout: Duration,
     /// Rate limits.
     pub rate: RateLimits,
     /// Largest accepted JSON body in bytes.
@@ -199,6 +207,10 @@ impl Settings {
                 timeout: Duration::from_millis(number("LINLI_WECHAT_TIMEOUT_MS", 5000)?),
             },
             data_dir,
+            public_base_url: public_base_url(var("LINLI_PUBLIC_BASE_URL").as_deref())?,
+            upload_max_bytes: number("LINLI_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES as u64)?
+                as usize,
+            upload_read_timeout: Duration::from_secs(number("LINLI_UPLOAD_READ_TIMEOUT_SECS", 60)?),
             rate: rate_limits(&number)?,
             json_limit: number("LINLI_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
             trusted_proxies: trusted_proxies(var("LINLI_TRUSTED_PROXIES").as_deref())?,
@@ -236,6 +248,9 @@ impl Settings {
                 timeout: Duration::from_secs(5),
             },
             data_dir,
+            public_base_url: String::new(),
+            upload_max_bytes: DEFAULT_UPLOAD_MAX_BYTES,
+            upload_read_timeout: Duration::from_secs(60),
             rate: RateLimits::defaults(),
             json_limit: 64 * 1024,
             trusted_proxies: Vec::new(),
@@ -260,6 +275,12 @@ impl Settings {
         {
             bail!("LINLI_REDEMPTION_TTL_HOURS must be between 1 and 8784 hours");
         }
+        if !(1024..=64 * 1024 * 1024).contains(&self.upload_max_bytes) {
+            bail!("LINLI_UPLOAD_MAX_BYTES must be between 1024 and 67108864 (64 MiB)");
+        }
+        if self.upload_read_timeout.is_zero() {
+            bail!("LINLI_UPLOAD_READ_TIMEOUT_SECS must be at least 1");
+        }
         if self.wechat.mode == WechatMode::Mock
             && !self.bind.ip().is_loopback()
             && !self.allow_mock_on_network
@@ -283,6 +304,9 @@ impl Settings {
         if self.jwt_secret_ephemeral || secret.len() < 32 || distinct < 10 {
             bail!("LINLI_ENV=production needs a strong LINLI_JWT_SECRET: at least 32 random characters (e.g. `openssl rand -base64 48`)");
         }
+        if self.public_base_url.starts_with("http://") {
+            bail!("LINLI_ENV=production needs an https:// LINLI_PUBLIC_BASE_URL: mini-programs load pictures only over https");
+        }
         Ok(())
     }
 
@@ -291,6 +315,9 @@ impl Settings {
         let mut warnings = Vec::new();
         if self.jwt_secret_ephemeral {
             warnings.push("LINLI_JWT_SECRET is not set: access tokens are signed with a random secret drawn at start and end when the server stops");
+        }
+        if self.env == Environment::Production && self.public_base_url.is_empty() {
+            warnings.push("LINLI_PUBLIC_BASE_URL is not set: uploaded pictures get relative URLs (/media/…), which a mini-program cannot load");
         }
         if self.wechat.mode == WechatMode::Mock {
             warnings.push("LINLI_WECHAT_MODE=mock: anyone can log in as anyone with a `mock:<name>` code; never expose this server");
@@ -343,6 +370,29 @@ fn rate_limits(number: &dyn Fn(&str, u64) -> anyhow::Result<u64>) -> anyhow::Res
         writes: number("LINLI_RATE_WRITES_PER_MINUTE", d.writes)?,
         window: d.window,
     })
+}
+
+/// Default of `LINLI_UPLOAD_MAX_BYTES`: 8 MiB, more than a phone photo that WeChat compressed.
+pub const DEFAULT_UPLOAD_MAX_BYTES: usize = 8 * 1024 * 1024;
+
+/// Parses `LINLI_PUBLIC_BASE_URL`: `http(s)://host[:port][/prefix]`, without query or
+/// fragment; the trailing slash is dropped. Unset: empty (relative picture URLs).
+pub fn public_base_url(raw: Option<&str>) -> anyhow::Result<String> {
+    let Some(raw) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(String::new());
+    };
+    let fail =
+        || format!("LINLI_PUBLIC_BASE_URL must be like https://linli.example.com, not {raw:?}");
+    let url = url::Url::parse(raw).with_context(fail)?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none()
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        bail!(fail());
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
 }
 
 /// Parses `LINLI_TRUSTED_PROXIES`: CIDRs or single addresses, separated by commas or spaces.

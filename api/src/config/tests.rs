@@ -10,6 +10,7 @@ fn production() -> Settings {
     s.wechat.secret = "wechat-secret-value".into();
     s.jwt_secret = "Zq8v1N4xP0cR7mT2bY6wK9eH3jL5sD8fG1aU4oI7".into();
     s.jwt_secret_ephemeral = false;
+    s.public_base_url = "https://linli.example.com".into();
     s
 }
 
@@ -108,4 +109,45 @@ fn a_refresh_reuse_grace_over_a_minute_is_refused_and_zero_is_accepted() {
         .unwrap_err()
         .to_string()
         .contains("LINLI_REFRESH_REUSE_GRACE_SECS"));
+}
+
+#[test]
+fn the_public_base_url_loses_its_trailing_slash_and_must_be_a_plain_http_origin() {
+    assert_eq!(public_base_url(None).unwrap(), "");
+    assert_eq!(public_base_url(Some("  ")).unwrap(), "");
+    assert_eq!(
+        public_base_url(Some("https://linli.example.com/")).unwrap(),
+        "https://linli.example.com"
+    );
+    assert_eq!(
+        public_base_url(Some("https://example.com/linli")).unwrap(),
+        "https://example.com/linli"
+    );
+    for bad in [
+        "linli.example.com",
+        "ftp://x.cn",
+        "https://x.cn/?a=1",
+        "https://u@x.cn",
+    ] {
+        assert!(public_base_url(Some(bad)).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn production_refuses_a_plain_http_public_base_url_and_warns_when_there_is_none() {
+    let mut s = production();
+    s.public_base_url = String::new();
+    assert!(s
+        .warnings()
+        .iter()
+        .any(|w| w.contains("LINLI_PUBLIC_BASE_URL")));
+    s.public_base_url = "http://linli.example.com".into();
+    assert!(s
+        .check()
+        .unwrap_err()
+        .to_string()
+        .contains("LINLI_PUBLIC_BASE_URL"));
+    s.public_base_url = "https://linli.example.com".into();
+    assert!(s.check().is_ok());
+    assert!(s.warnings().is_empty());
 }

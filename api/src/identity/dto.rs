@@ -6,6 +6,10 @@ use validator::Validate;
 
 use crate::auth::Role;
 
+fn avatar_address(url: &str) -> Result<(), validator::ValidationError> {
+    crate::media::check_picture_url(url, "头像")
+}
+
 /// `POST /auth/wechat-login`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -50,9 +54,10 @@ pub struct UpdateMe {
         custom(function = "crate::text::nickname")
     )]
     pub nickname: Option<String>,
-    /// New avatar URL (https).
+    /// New avatar URL: `https://…`, or the `/media/…` URL of an uploaded picture
+    /// (`POST /api/v1/me/avatar` uploads one and sets it).
     #[validate(
-        url(message = "头像地址须为有效的网址"),
+        custom(function = "avatar_address"),
         length(max = 512, message = "头像地址过长"),
         custom(function = "crate::text::line")
     )]

@@ -7,6 +7,7 @@ use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
     extract::ValidatedJson,
+    media::{ImageForm, ImageUpload},
     state::AppState,
 };
 
@@ -144,6 +145,30 @@ pub async fn update_me(
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(service::update_me(&state.db, &caller, state.clock.now(), body.0).await?))
+}
+
+/// Upload the caller's avatar (`wx.chooseAvatar` gives a local file): `multipart/form-data`
+/// with the picture in the field `file`, as `wx.uploadFile({url, filePath, name: 'file',
+/// header: {Authorization}})` sends it. JPEG, PNG or WebP (the type is read from the bytes);
+/// it is turned upright, scaled to at most 512 px a side and stored without its metadata (no
+/// EXIF or GPS). `avatar_url` becomes its public URL (`/media/…` under `LINLI_PUBLIC_BASE_URL`).
+#[utoipa::path(post, path = "/api/v1/me/avatar", tag = "me",
+    request_body(content = ImageForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Profile with the new avatar URL", body = MeView),
+        (status = 400, description = "`invalid_body`: not well-formed multipart, or the body broke off", body = ErrorBody),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the file is over `LINLI_UPLOAD_MAX_BYTES` (8 MiB by default)", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `multipart/form-data`", body = ErrorBody),
+        (status = 422, description = "`unsupported_image`: not a JPEG, PNG or WebP picture, or unreadable; `image_too_large`: over 40 megapixels or 8192 px a side; `validation_failed`: no `file` field, a second file or another field", body = ErrorBody)))]
+pub async fn upload_avatar(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    ImageUpload(upload): ImageUpload,
+) -> ApiResult<HttpResponse> {
+    let now = state.clock.now();
+    Ok(HttpResponse::Ok()
+        .json(service::set_avatar(&state.db, &state.media, &caller, now, upload).await?))
 }
 
 /// Bind the phone number from WeChat's phone-number button.

@@ -21,6 +21,7 @@ use utoipa::OpenApi;
         handlers::logout_all,
         handlers::get_me,
         handlers::update_me,
+        handlers::upload_avatar,
         handlers::bind_phone
     ),
     components(schemas(
@@ -51,5 +52,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(handlers::get_me))
                 .route(web::patch().to(handlers::update_me)),
         )
+        .route("/me/avatar", web::post().to(handlers::upload_avatar))
         .route("/me/phone", web::post().to(handlers::bind_phone));
 }

@@ -1,4 +1,4 @@
-//! The caller's profile: view, nickname and avatar, phone binding.
+//! The caller's profile: view, nickname and avatar (a URL or an upload), phone binding.
 
 use std::collections::HashMap;
 
@@ -16,6 +16,7 @@ use crate::{
     cache::Cache,
     db::Db,
     error::{ApiError, ApiResult},
+    media::{self, MediaPurpose, MediaStore, Upload},
     wechat::Wechat,
 };
 
@@ -37,11 +38,39 @@ pub async fn update_me(
         active.nickname = Set(nickname);
     }
     if let Some(url) = input.avatar_url {
-        if !url.starts_with("https://") {
+        if !url.starts_with("https://") && !media::is_media_path(&url) {
             return Err(ApiError::field("avatar_url", "头像地址须以 https:// 开头"));
         }
         active.avatar_url = Set(Some(url));
     }
+    active.updated_at = Set(now);
+    let user = active.update(&*txn).await?;
+    txn.commit().await?;
+    me_view(db.conn(), user).await
+}
+
+/// Stores an uploaded avatar (checked, cleaned, at most 512 px a side) and makes it the
+/// caller's `avatar_url`; the upload is recorded in `media`.
+pub async fn set_avatar(
+    db: &Db,
+    media: &MediaStore,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    upload: Upload,
+) -> ApiResult<MeView> {
+    let stored = media.store(upload, MediaPurpose::Avatar).await?;
+    let txn = db.begin_write().await?;
+    media::record(
+        &*txn,
+        now,
+        &stored,
+        MediaPurpose::Avatar,
+        caller.id(),
+        caller.id(),
+    )
+    .await?;
+    let mut active = caller.user.clone().into_active_model();
+    active.avatar_url = Set(Some(stored.url));
     active.updated_at = Set(now);
     let user = active.update(&*txn).await?;
     txn.commit().await?;

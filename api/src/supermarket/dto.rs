@@ -18,12 +18,8 @@ fn pickup_code(code: &str) -> Result<(), ValidationError> {
     }
 }
 
-fn https_url(url: &str) -> Result<(), ValidationError> {
-    if url.starts_with("https://") {
-        Ok(())
-    } else {
-        Err(ValidationError::new("url").with_message("图片地址须以 https:// 开头".into()))
-    }
+fn picture_url(url: &str) -> Result<(), ValidationError> {
+    crate::media::check_picture_url(url, "图片")
 }
 
 /// `POST /communities/{id}/goods`.
@@ -44,12 +40,12 @@ pub struct CreateGoods {
         custom(function = "crate::text::multi_line")
     )]
     pub description: String,
-    /// Picture (an `https://` address).
+    /// Picture: an `https://` address, or the `/media/…` URL of an uploaded picture
+    /// (`POST /api/v1/goods/{id}/image` uploads one and sets it).
     #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
     #[validate(
-        url(message = "图片地址不是有效的网址"),
         length(max = 512, message = "图片地址不能超过512个字符"),
-        custom(function = "https_url"),
+        custom(function = "picture_url"),
         custom(function = "crate::text::line")
     )]
     pub image_url: Option<String>,
@@ -97,7 +93,7 @@ pub struct UpdateGoods {
         custom(function = "crate::text::multi_line")
     )]
     pub description: Option<String>,
-    /// New picture; `null` removes it.
+    /// New picture (`https://…` or an uploaded `/media/…` URL); `null` removes it.
     #[serde(
         default,
         deserialize_with = "crate::fields::nullable_trimmed",
@@ -105,9 +101,8 @@ pub struct UpdateGoods {
     )]
     #[schema(value_type = Option<String>, nullable = true)]
     #[validate(
-        url(message = "图片地址不是有效的网址"),
         length(max = 512, message = "图片地址不能超过512个字符"),
-        custom(function = "https_url"),
+        custom(function = "picture_url"),
         custom(function = "crate::text::line")
     )]
     pub image_url: Option<Option<String>>,

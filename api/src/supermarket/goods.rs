@@ -21,6 +21,7 @@ use crate::{
     db::Db,
     error::{ApiError, ApiResult},
     idempotency::Claim,
+    media::{self, MediaPurpose, MediaStore, Upload},
 };
 
 /// How long a community's shelf stays cached.
@@ -157,6 +158,59 @@ pub async fn update(
             object_id: goods_id,
             community_id: Some(community_id),
             detail: serde_json::json!(input),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    invalidate_shelf(cache, community_id).await;
+    Ok(goods.into())
+}
+
+/// Stores an uploaded picture of goods (staff of their community; anyone else gets the 404
+/// before anything is decoded or written), at most 1280 px a side, and makes it the goods'
+/// `image_url`; recorded in `media` and audited as `goods.image`.
+pub async fn set_image(
+    db: &Db,
+    cache: &Cache,
+    media: &MediaStore,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    goods_id: i64,
+    upload: Upload,
+) -> ApiResult<GoodsView> {
+    let goods = managed_goods(db.conn(), caller, goods_id).await?;
+    let community_id = goods.community_id;
+    let stored = media.store(upload, MediaPurpose::GoodsImage).await?;
+    let txn = db.begin_write().await?;
+    let row = media::record(
+        &*txn,
+        now,
+        &stored,
+        MediaPurpose::GoodsImage,
+        caller.id(),
+        goods_id,
+    )
+    .await?;
+    let mut model = goods.into_active_model();
+    model.image_url = Set(Some(stored.url.clone()));
+    model.updated_at = Set(now);
+    let goods = model.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        Audit {
+            actor_id: caller.id(),
+            action: "goods.image",
+            object_type: "goods",
+            object_id: goods_id,
+            community_id: Some(community_id),
+            detail: serde_json::json!({
+                "image_url": stored.url,
+                "media_id": row.id,
+                "bytes": stored.bytes,
+                "width": stored.width,
+                "height": stored.height,
+            }),
         },
     )
     .await?;

@@ -8,6 +8,7 @@ use crate::{
     error::{ApiResult, ErrorBody},
     extract::{ValidatedJson, ValidatedQuery},
     idempotency::{self, Idempotent},
+    media::{ImageForm, ImageUpload},
     pagination::Page,
     state::AppState,
 };
@@ -113,6 +114,42 @@ pub async fn update_goods(
         now,
         id.into_inner(),
         body.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(goods))
+}
+
+/// Upload the picture of goods (staff of their community; `wx.chooseMedia` gives a local
+/// file): `multipart/form-data` with the picture in the field `file`, as `wx.uploadFile`
+/// sends it. JPEG, PNG or WebP (the type is read from the bytes); it is turned upright, scaled
+/// to at most 1280 px a side and stored without its metadata (no EXIF or GPS). `image_url`
+/// becomes its public URL; audited as `goods.image`.
+#[utoipa::path(post, path = "/api/v1/goods/{id}/image", tag = "supermarket",
+    request_body(content = ImageForm, content_type = "multipart/form-data"),
+    params(("id" = i64, Path, description = "Goods id")),
+    responses(
+        (status = 200, description = "The goods with the new picture URL", body = GoodsView),
+        (status = 400, description = "`invalid_body`: not well-formed multipart, or the body broke off", body = ErrorBody),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such goods, or not managed by the caller (nothing is stored)", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the file is over `LINLI_UPLOAD_MAX_BYTES` (8 MiB by default)", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `multipart/form-data`", body = ErrorBody),
+        (status = 422, description = "`unsupported_image`: not a JPEG, PNG or WebP picture, or unreadable; `image_too_large`: over 40 megapixels or 8192 px a side; `validation_failed`: no `file` field, a second file or another field", body = ErrorBody)))]
+pub async fn upload_goods_image(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+    ImageUpload(upload): ImageUpload,
+) -> ApiResult<HttpResponse> {
+    let now = state.clock.now();
+    let goods = goods::set_image(
+        &state.db,
+        &state.cache,
+        &state.media,
+        &caller,
+        now,
+        id.into_inner(),
+        upload,
     )
     .await?;
     Ok(HttpResponse::Ok().json(goods))

@@ -23,6 +23,7 @@ use utoipa::OpenApi;
         handlers::goods_inventory,
         handlers::get_goods,
         handlers::update_goods,
+        handlers::upload_goods_image,
         handlers::restock_goods,
         handlers::create_redemption,
         handlers::list_my_redemptions,
@@ -62,6 +63,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/goods/{id}")
             .route(web::get().to(handlers::get_goods))
             .route(web::patch().to(handlers::update_goods)),
+    )
+    .route(
+        "/goods/{id}/image",
+        web::post().to(handlers::upload_goods_image),
     )
     .route(
         "/goods/{id}/restock",

@@ -2,13 +2,15 @@
 //!
 //! `harness` starts the server on a fresh database and speaks HTTP to it; `fixtures` builds
 //! what the tests need through the API (admins, logins, places, a market, points, goods);
-//! `invariants` checks that the ledger and the shelf add up after a test.
+//! `invariants` checks that the ledger and the shelf add up after a test; `pictures` makes
+//! pictures and multipart bodies, uploads them and reads what the server stored.
 
 #![allow(dead_code)]
 
 mod fixtures;
 mod harness;
 mod invariants;
+mod pictures;
 
 pub use fixtures::{Market, User};
 // No test names the type yet; it stays where it always was for the first that does.
@@ -16,3 +18,4 @@ pub use fixtures::{Market, User};
 pub use fixtures::Street;
 pub use harness::{on_postgres, redis_url, TestApp};
 pub use invariants::assert_ledger_invariants;
+pub use pictures::*;
