@@ -1,4 +1,5 @@
-//! Who belongs to a community: the tie that staff powers over a person need.
+//! Who belongs to a community: the tie that staff powers over a person need, and that the
+//! supermarket's policy (`supermarket::eligibility`) reads.
 
 use entity::residences;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -6,9 +7,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use super::dto::ResidenceStatus;
 use crate::error::ApiResult;
 
-/// True when the user has an approved residence in the community. (Approved volunteer
-/// registrations will count too once volunteers exist.)
-pub async fn belongs_to_community<C: ConnectionTrait>(
+/// True when the user has an approved residence in the community.
+pub async fn has_approved_residence<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
     community_id: i64,
@@ -20,4 +20,15 @@ pub async fn belongs_to_community<C: ConnectionTrait>(
         .count(db)
         .await?;
     Ok(residences > 0)
+}
+
+/// True when the user is a member of the community: today an approved residence there.
+pub async fn belongs_to_community<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    community_id: i64,
+) -> ApiResult<bool> {
+    // Seam: approved volunteer registrations of the community join here once volunteers
+    // exist (`|| volunteers::approved_in(db, user_id, community_id).await?`).
+    has_approved_residence(db, user_id, community_id).await
 }
