@@ -65,7 +65,10 @@ impl FromRequest for MaybeAuthUser {
             return Box::pin(async { Ok(MaybeAuthUser(None)) });
         }
         let user = AuthUser::from_request(req, payload);
-        Box::pin(async move { user.await.map(|AuthUser(caller)| MaybeAuthUser(Some(caller))) })
+        Box::pin(async move {
+            user.await
+                .map(|AuthUser(caller)| MaybeAuthUser(Some(caller)))
+        })
     }
 }
 

@@ -15,16 +15,16 @@ use sea_orm::{
 };
 
 use super::{
+    desk::staff_views,
     dto::{
         page, CommunityRedemptionsQuery, CreateRedemption, GoodsSummary, MyRedemptionsQuery,
         RedemptionStatus, RedemptionView, StaffRedemptionView,
     },
-    desk::staff_views,
     eligibility,
     for_me::units_this_month,
     gate::Counter,
-    pickup::{qr_payload, shows_code},
     goods::{goods_not_found, invalidate_shelf},
+    pickup::{qr_payload, shows_code},
     release::{release, Release},
 };
 use crate::{
