@@ -207,3 +207,41 @@ async fn staff_set_their_supermarkets_place_hours_and_policy_and_nothing_else() 
         "fields not given stay"
     );
 }
+
+#[tokio::test]
+async fn the_community_pages_migration_goes_down_and_up_again() {
+    use migration::MigratorTrait;
+    use sea_orm::DbBackend;
+
+    let app = spawn().await;
+    let m = app.market().await;
+    set_policy(&app, &m, "anyone").await;
+    let columns = if app.db().get_database_backend() == DbBackend::Sqlite {
+        "SELECT COUNT(*) AS n FROM pragma_table_info('communities') \
+         WHERE name IN ('pickup_address', 'pickup_hours', 'supermarket_policy')"
+    } else {
+        "SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_name = 'communities' \
+         AND column_name IN ('pickup_address', 'pickup_hours', 'supermarket_policy')"
+    };
+    let steps = migration::Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == "m20261204_000006_community_pages")
+        .expect("the community pages migration")
+        + 1;
+
+    migration::Migrator::down(app.db(), Some(steps as u32))
+        .await
+        .unwrap();
+    assert_eq!(app.scalar(columns).await, 0);
+    migration::Migrator::up(app.db(), None).await.unwrap();
+
+    assert_eq!(app.scalar(columns).await, 3);
+    let (_, community) = app
+        .get(&format!("/api/v1/communities/{}", m.community), None)
+        .await;
+    assert_eq!(
+        community["supermarket_policy"], "members",
+        "existing communities start at the default"
+    );
+}
