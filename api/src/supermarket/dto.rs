@@ -216,8 +216,9 @@ impl From<goods::Model> for GoodsView {
     }
 }
 
-/// A community's shelf: on-shelf goods with stock, newest first.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+/// A community's shelf: on-shelf goods with stock, newest first, as cached (answered as
+/// `for_me::ShelfForMe`, with what each item means for the caller).
+#[derive(Debug, Serialize, Deserialize)]
 pub struct GoodsList {
     /// Community.
     pub community_id: i64,

@@ -41,7 +41,6 @@ use utoipa::OpenApi;
         dto::UpdateGoods,
         dto::RestockInput,
         dto::GoodsView,
-        dto::GoodsList,
         dto::InventoryItem,
         dto::Inventory,
         dto::CreateRedemption,

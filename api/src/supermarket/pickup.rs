@@ -65,3 +65,27 @@ pub async fn detail<C: ConnectionTrait>(
         pickup_hours: community.pickup_hours,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_desk_reads_a_bare_code_or_a_scanned_payload_alike() {
+        assert_eq!(scanned_code(&qr_payload("042917")), "042917");
+        assert_eq!(scanned_code(" 042917 "), "042917");
+        assert_eq!(scanned_code("linli:other:042917"), "linli:other:042917");
+    }
+
+    #[test]
+    fn only_a_pending_redemption_shows_its_code() {
+        assert!(shows_code(RedemptionStatus::Pending));
+        for closed in [
+            RedemptionStatus::Fulfilled,
+            RedemptionStatus::Cancelled,
+            RedemptionStatus::Expired,
+        ] {
+            assert!(!shows_code(closed));
+        }
+    }
+}
