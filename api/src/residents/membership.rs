@@ -2,7 +2,7 @@
 //! supermarket's policy (`supermarket::eligibility`) reads.
 
 use entity::residences;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::dto::ResidenceStatus;
 use crate::error::ApiResult;
@@ -13,13 +13,16 @@ pub async fn has_approved_residence<C: ConnectionTrait>(
     user_id: i64,
     community_id: i64,
 ) -> ApiResult<bool> {
-    let residences = residences::Entity::find()
+    let found: Option<i64> = residences::Entity::find()
+        .select_only()
+        .column(residences::Column::Id)
         .filter(residences::Column::UserId.eq(user_id))
         .filter(residences::Column::CommunityId.eq(community_id))
         .filter(residences::Column::Status.eq(ResidenceStatus::Approved))
-        .count(db)
+        .into_tuple()
+        .one(db)
         .await?;
-    Ok(residences > 0)
+    Ok(found.is_some())
 }
 
 /// True when the user is a member of the community: today an approved residence there.
