@@ -67,8 +67,9 @@ fn not_pending() -> ApiError {
 }
 
 /// Redeems goods once per `Idempotency-Key` (`claim`): checks that the community's
-/// supermarket serves the caller, takes the points, checks the monthly limit, takes the stock and writes the redemption with a fresh pickup code, all in one
-/// transaction that also stores the answer for replays.
+/// supermarket serves the caller, takes the points, checks the monthly limit, takes the
+/// stock and writes the redemption with a fresh pickup code, all in one transaction that
+/// also stores the answer for replays.
 pub async fn create(
     db: &Db,
     cache: &Cache,
