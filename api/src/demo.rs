@@ -131,7 +131,8 @@ async fn load(state: &AppState) -> anyhow::Result<()> {
                 &state.db,
                 &admin,
                 now,
-                dto(json!({ "street_id": street.id, "name": name, "lat": lat, "lng": lng, "checkin_radius_m": 300 }))?,
+                dto(json!({ "street_id": street.id, "name": name, "lat": lat, "lng": lng, "checkin_radius_m": 300,
+                    "pickup_address": format!("{name}党群服务中心一楼"), "pickup_hours": "周一至周五 9:00-17:00" }))?,
             )
             .await
             .map_err(err)?;

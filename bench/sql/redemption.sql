@@ -27,6 +27,9 @@ INSERT INTO "idempotency_keys" ("user_id", "scope", "key", "request_hash", "stat
 BEGIN;
 -- api/src/supermarket/redemptions.rs `create`: the goods, read in the transaction.
 SELECT "goods"."id", "goods"."community_id", "goods"."name", "goods"."description", "goods"."image_url", "goods"."category", "goods"."points_price", "goods"."stock", "goods"."initial_stock", "goods"."total_stocked", "goods"."monthly_limit_per_user", "goods"."on_shelf", "goods"."created_at", "goods"."updated_at" FROM "goods" WHERE "goods"."id" = :gid LIMIT 1;
+-- api/src/supermarket/eligibility.rs `check`: whom the community's supermarket serves (the
+-- benchmark's shelves serve anyone, so no residence is read).
+SELECT "communities"."supermarket_policy" FROM "communities" WHERE "communities"."id" = :community LIMIT 1;
 -- redemptions.rs `insert_with_code`: the redemption with a pickup code.
 INSERT INTO "redemptions" ("user_id", "community_id", "goods_id", "quantity", "points", "code", "status", "expires_at", "created_at") VALUES (:uid, :community, :gid, 1, :price, lpad((nextval('bench_pickup_codes') % 1000000)::text, 6, '0'), 'pending', now() + interval '7 days', now()) ON CONFLICT DO NOTHING RETURNING "id", "user_id", "community_id", "goods_id", "quantity", "points", "code", "status", "expires_at", "created_at", "fulfilled_at", "fulfilled_by", "closed_at" \gset redemption_
 -- api/src/points/ledger.rs `apply`: the wallet (the first lock), taken only if the balance

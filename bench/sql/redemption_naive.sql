@@ -22,6 +22,9 @@ INSERT INTO "idempotency_keys" ("user_id", "scope", "key", "request_hash", "stat
 BEGIN;
 -- api/src/supermarket/redemptions.rs `create`: the goods, read in the transaction.
 SELECT "goods"."id", "goods"."community_id", "goods"."name", "goods"."description", "goods"."image_url", "goods"."category", "goods"."points_price", "goods"."stock", "goods"."initial_stock", "goods"."total_stocked", "goods"."monthly_limit_per_user", "goods"."on_shelf", "goods"."created_at", "goods"."updated_at" FROM "goods" WHERE "goods"."id" = :gid LIMIT 1;
+-- api/src/supermarket/eligibility.rs `check`: whom the community's supermarket serves (the
+-- benchmark's shelves serve anyone, so no residence is read).
+SELECT "communities"."supermarket_policy" FROM "communities" WHERE "communities"."id" = :community LIMIT 1;
 -- NAIVE ORDER: redemptions.rs `take_stock` first, so the goods row stays locked through
 -- every statement below until COMMIT.
 UPDATE "goods" SET "stock" = "stock" - 1 WHERE "goods"."id" = :gid AND "goods"."stock" >= 1 AND "goods"."on_shelf" = true;

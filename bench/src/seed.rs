@@ -238,9 +238,12 @@ pub async fn world(
     Ok(world)
 }
 
-/// A community in the benchmark street, managed by the benchmark staff member.
+/// A community in the benchmark street, managed by the benchmark staff member. Its
+/// supermarket serves anyone: the residents live in the home community and redeem on the
+/// shelves of others.
 async fn community(api: &Api, world: &World, name: &str) -> anyhow::Result<i64> {
-    let body = json!({ "street_id": world.street_id, "name": name, "lat": 31.23, "lng": 121.47, "checkin_radius_m": 300 });
+    let body = json!({ "street_id": world.street_id, "name": name, "lat": 31.23, "lng": 121.47,
+                       "checkin_radius_m": 300, "supermarket_policy": "anyone" });
     let id = id_of(
         &api.post("/api/v1/communities", Some(&world.admin.token), body)
             .await?,

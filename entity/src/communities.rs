@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::enums::SupermarketPolicy;
+
 /// A row of `communities`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "communities")]
@@ -21,6 +23,12 @@ pub struct Model {
     pub checkin_radius_m: i32,
     /// Optional boundary, GeoJSON Polygon or MultiPolygon text.
     pub boundary: Option<String>,
+    /// Where the supermarket hands goods out, free text.
+    pub pickup_address: Option<String>,
+    /// When it hands goods out, free text (e.g. 周一至周五 9:00-17:00).
+    pub pickup_hours: Option<String>,
+    /// Whom the supermarket serves.
+    pub supermarket_policy: SupermarketPolicy,
     /// Created at.
     pub created_at: DateTimeUtc,
     /// Updated at.

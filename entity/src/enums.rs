@@ -123,6 +123,36 @@ pub enum RedemptionStatus {
     Expired,
 }
 
+/// Whom a community's supermarket serves.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum SupermarketPolicy {
+    /// People with an approved residence in the community.
+    #[sea_orm(string_value = "residents")]
+    Residents,
+    /// Residents and the community's approved volunteers (the default).
+    #[default]
+    #[sea_orm(string_value = "members")]
+    Members,
+    /// Any logged-in user.
+    #[sea_orm(string_value = "anyone")]
+    Anyone,
+}
+
 /// What kind of change an entry is.
 #[derive(
     Clone,
@@ -221,6 +251,7 @@ mod tests {
         same_on_the_wire::<RedemptionStatus>();
         same_on_the_wire::<Kind>();
         same_on_the_wire::<MediaPurpose>();
+        same_on_the_wire::<SupermarketPolicy>();
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod m20261122_000002_points;
 mod m20261201_000003_sessions;
 mod m20261201_000004_refresh_successor;
 mod m20261204_000005_media;
+mod m20261204_000006_community_pages;
 mod util;
 
 /// Runs every migration in order.
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_sessions::Migration),
             Box::new(m20261201_000004_refresh_successor::Migration),
             Box::new(m20261204_000005_media::Migration),
+            Box::new(m20261204_000006_community_pages::Migration),
         ]
     }
 }

@@ -213,12 +213,12 @@ async fn the_successor_migration_goes_down_and_up_again() {
          WHERE table_name = 'refresh_tokens' AND column_name LIKE 'successor%'"
     };
 
-    // Down to just before the successor migration, whatever came after it.
+    // Down to just before it, whatever migrations came after.
     let steps = migration::Migrator::migrations()
         .iter()
         .rev()
         .position(|m| m.name() == "m20261201_000004_refresh_successor")
-        .unwrap()
+        .expect("the successor migration")
         + 1;
     migration::Migrator::down(app.db(), Some(steps as u32))
         .await

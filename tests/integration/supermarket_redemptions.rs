@@ -44,7 +44,8 @@ async fn a_redemption_takes_the_points_and_the_stock_and_answers_a_pickup_code()
     assert_eq!(entries["items"][0]["amount"], -40);
     assert_eq!(
         entries["items"][0]["reference"],
-        json!({ "type": "redemption", "id": r["id"] })
+        json!({ "type": "redemption", "id": r["id"],
+                "path": format!("/api/v1/redemptions/{}", r["id"]) })
     );
     let (status, mine) = app
         .get("/api/v1/me/redemptions", Some(&resident.token))

@@ -51,6 +51,27 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The caller when the request carries a bearer token, `None` without one: for public pages
+/// that say more to a logged-in caller. A token that is sent must be good (401 otherwise), so
+/// an expired one is refreshed rather than silently read as anonymous.
+pub struct MaybeAuthUser(pub Option<Caller>);
+
+impl FromRequest for MaybeAuthUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().get(header::AUTHORIZATION).is_none() {
+            return Box::pin(async { Ok(MaybeAuthUser(None)) });
+        }
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move {
+            user.await
+                .map(|AuthUser(caller)| MaybeAuthUser(Some(caller)))
+        })
+    }
+}
+
 /// The user joined to their role assignments.
 fn user_with_roles(user_id: i64) -> SelectTwo<users::Entity, role_assignments::Entity> {
     users::Entity::find_by_id(user_id)

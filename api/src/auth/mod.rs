@@ -6,5 +6,5 @@ pub mod roles;
 pub mod scope;
 pub mod seal;
 
-pub use extractor::AuthUser;
+pub use extractor::{AuthUser, MaybeAuthUser};
 pub use roles::{Caller, Grant, Role};

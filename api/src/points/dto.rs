@@ -20,14 +20,31 @@ pub struct PointsSummary {
     pub lifetime_earned: i64,
 }
 
-/// What an entry refers to.
+/// What an entry refers to, and where its owner opens it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Reference {
-    /// Kind of object, e.g. `redemption`.
+    /// Kind of object: `redemption` for a redemption's payment, refund or expiry.
     #[serde(rename = "type")]
+    #[schema(example = "redemption")]
     pub kind: String,
     /// Its id.
     pub id: i64,
+    /// The API path that shows it to the entry's owner (`/api/v1/redemptions/{id}` for a
+    /// redemption); null when there is nothing more to open than the entry itself (staff
+    /// adjustments carry their reason and no reference).
+    #[schema(example = "/api/v1/redemptions/42")]
+    pub path: Option<String>,
+}
+
+impl Reference {
+    /// The reference of a stored `(ref_type, ref_id)`, with the path its owner can open.
+    pub fn new(kind: String, id: i64) -> Self {
+        let path = match kind.as_str() {
+            "redemption" => Some(format!("/api/v1/redemptions/{id}")),
+            _ => None,
+        };
+        Reference { kind, id, path }
+    }
 }
 
 /// One passbook line.

@@ -111,7 +111,7 @@ pub async fn entry_views<C: ConnectionTrait>(
             reference: e
                 .ref_type
                 .zip(e.ref_id)
-                .map(|(kind, id)| Reference { kind, id }),
+                .map(|(kind, id)| Reference::new(kind, id)),
             created_at: e.created_at,
         })
         .collect())

@@ -1,5 +1,6 @@
 //! Request and response types of the community map.
 
+pub use entity::communities::SupermarketPolicy;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -124,6 +125,22 @@ pub struct CreateCommunity {
     #[schema(value_type = Option<GeoJsonBoundary>)]
     #[validate(custom(function = "valid_boundary"))]
     pub boundary: Option<Value>,
+    /// Where the supermarket hands goods out, 1 to 100 characters (e.g. 社区服务中心一楼).
+    #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
+    #[validate(
+        length(min = 1, max = 100, message = "领取地点须为1到100个字"),
+        custom(function = "crate::text::name")
+    )]
+    pub pickup_address: Option<String>,
+    /// When it hands goods out, 1 to 100 characters (e.g. 周一至周五 9:00-17:00).
+    #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
+    #[validate(
+        length(min = 1, max = 100, message = "领取时间须为1到100个字"),
+        custom(function = "crate::text::name")
+    )]
+    pub pickup_hours: Option<String>,
+    /// Whom the supermarket serves (default `members`).
+    pub supermarket_policy: Option<SupermarketPolicy>,
 }
 
 /// `PATCH /communities/{id}`: only the fields given change.
@@ -151,6 +168,36 @@ pub struct UpdateCommunity {
     #[schema(value_type = Option<GeoJsonBoundary>, nullable = true)]
     #[validate(custom(function = "valid_boundary"))]
     pub boundary: Option<Option<Value>>,
+    /// Where the supermarket hands goods out, 1 to 100 characters; `null` removes it.
+    #[serde(default, deserialize_with = "crate::fields::nullable_trimmed")]
+    #[schema(value_type = Option<String>, nullable = true)]
+    #[validate(
+        length(min = 1, max = 100, message = "领取地点须为1到100个字"),
+        custom(function = "crate::text::name")
+    )]
+    pub pickup_address: Option<Option<String>>,
+    /// When it hands goods out, 1 to 100 characters; `null` removes it.
+    #[serde(default, deserialize_with = "crate::fields::nullable_trimmed")]
+    #[schema(value_type = Option<String>, nullable = true)]
+    #[validate(
+        length(min = 1, max = 100, message = "领取时间须为1到100个字"),
+        custom(function = "crate::text::name")
+    )]
+    pub pickup_hours: Option<Option<String>>,
+    /// Whom the supermarket serves: `residents`, `members` or `anyone`.
+    pub supermarket_policy: Option<SupermarketPolicy>,
+}
+
+impl UpdateCommunity {
+    /// True when only the supermarket's own settings change (pickup place, hours, policy):
+    /// the community's staff may do that much.
+    pub fn only_supermarket_settings(&self) -> bool {
+        self.name.is_none()
+            && self.lat.is_none()
+            && self.lng.is_none()
+            && self.checkin_radius_m.is_none()
+            && self.boundary.is_none()
+    }
 }
 
 /// `POST /communities/{id}/grids`.
@@ -292,6 +339,13 @@ pub struct CommunityView {
     /// Boundary as a GeoJSON Polygon or MultiPolygon, or null.
     #[schema(value_type = Option<GeoJsonBoundary>)]
     pub boundary: Option<Value>,
+    /// Where the supermarket hands goods out.
+    pub pickup_address: Option<String>,
+    /// When it hands goods out.
+    pub pickup_hours: Option<String>,
+    /// Whom the supermarket serves: `residents` (approved residence here), `members`
+    /// (residents and approved volunteers) or `anyone` (any logged-in user).
+    pub supermarket_policy: SupermarketPolicy,
     /// Distance from the given point in whole metres; only on nearest-first lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<i64>,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{communities, households, residences};
+use entity::{communities, grids, households, residences};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -74,7 +74,9 @@ pub async fn submit(
         community_id = community.id,
         "residence submitted"
     );
-    Ok(view(&residence, community.name, None))
+    let mut view = view(&residence, community.name, None);
+    name_grids(db, [&mut view]).await?;
+    Ok(view)
 }
 
 /// The caller's applications, newest first.
@@ -90,7 +92,7 @@ pub async fn list_mine<C: ConnectionTrait>(
     let communities =
         by_ids::<communities::Entity, _>(db, rows.iter().map(|r| r.community_id), |c| c.id).await?;
     let households = households_of(db, &rows).await?;
-    Ok(rows
+    let mut views: Vec<ResidenceView> = rows
         .iter()
         .map(|r| {
             let name = communities
@@ -99,7 +101,26 @@ pub async fn list_mine<C: ConnectionTrait>(
                 .unwrap_or_default();
             view(r, name, r.household_id.and_then(|h| households.get(&h)))
         })
-        .collect())
+        .collect();
+    name_grids(db, views.iter_mut()).await?;
+    Ok(views)
+}
+
+/// Fills in the names of the views' grids, loaded in one query.
+pub(super) async fn name_grids<'a, C: ConnectionTrait>(
+    db: &C,
+    views: impl IntoIterator<Item = &'a mut ResidenceView>,
+) -> ApiResult<()> {
+    let mut views: Vec<&mut ResidenceView> = views.into_iter().collect();
+    let grids =
+        by_ids::<grids::Entity, _>(db, views.iter().filter_map(|v| v.grid_id), |g| g.id).await?;
+    for view in &mut views {
+        view.grid_name = view
+            .grid_id
+            .and_then(|id| grids.get(&id))
+            .map(|g| g.name.clone());
+    }
+    Ok(())
 }
 
 /// Withdraws the caller's own pending application.
@@ -138,7 +159,7 @@ pub(super) fn not_pending() -> ApiError {
     ApiError::conflict("residence_not_pending", "该登记已处理，不能再更改")
 }
 
-/// The response shape of an application.
+/// The response shape of an application (`grid_name` is filled by `name_grids`).
 pub(super) fn view(
     r: &residences::Model,
     community_name: String,
@@ -156,6 +177,7 @@ pub(super) fn view(
         status: r.status,
         household_id: r.household_id,
         grid_id: household.and_then(|h| h.grid_id).or(r.suggested_grid_id),
+        grid_name: None,
         reject_reason: r.reject_reason.clone(),
         created_at: r.created_at,
         reviewed_at: r.reviewed_at,

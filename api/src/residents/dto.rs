@@ -167,6 +167,46 @@ pub struct ListResidencesQuery {
     pub limit: Option<u64>,
 }
 
+/// `GET /communities/{id}/residents` query.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ResidentSearchQuery {
+    /// A part of the name, or the last four digits of the phone; every resident when absent.
+    #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
+    #[validate(
+        length(min = 1, max = 32, message = "搜索内容须为1到32个字"),
+        custom(function = "crate::text::name")
+    )]
+    #[param(example = "5678")]
+    pub q: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[validate(range(min = 1, max = 100, message = "每页数量须在 1 到 100 之间"))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+}
+
+/// A resident as staff find them, before adjusting their points.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResidentSummary {
+    /// User id (what `POST /communities/{id}/points/adjustments` takes).
+    pub user_id: i64,
+    /// Masked name, e.g. `张*`.
+    #[schema(example = "张*")]
+    pub name: String,
+    /// Masked phone, when bound.
+    #[schema(example = "138****5678")]
+    pub phone: Option<String>,
+    /// Grid of their (newest) approved residence in the community, if placed in one.
+    pub grid_id: Option<i64>,
+    /// That grid's name.
+    pub grid_name: Option<String>,
+    /// Their points balance.
+    pub balance: i64,
+}
+
 /// An application as its applicant and staff see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResidenceView {
@@ -192,6 +232,8 @@ pub struct ResidenceView {
     pub household_id: Option<i64>,
     /// The household's grid, or the grid suggested by the applicant's location.
     pub grid_id: Option<i64>,
+    /// That grid's name.
+    pub grid_name: Option<String>,
     /// Why it was rejected.
     pub reject_reason: Option<String>,
     /// When it was filed.

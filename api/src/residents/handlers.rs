@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::{applications, dto::*, review};
+use super::{applications, dto::*, review, search};
 use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
@@ -131,4 +131,24 @@ pub async fn reject_residence(
     )
     .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// Staff find the residents of their community (an approved residence there) by a part of
+/// the name or the last four digits of the phone (`q`), each with their grid and points
+/// balance, before adjusting their points. Names and phones are masked.
+#[utoipa::path(get, path = "/api/v1/communities/{id}/residents", tag = "residents",
+    params(("id" = i64, Path, description = "Community id"), ResidentSearchQuery),
+    responses(
+        (status = 200, description = "A page of residents, newest users first", body = Page<ResidentSummary>),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: bad `q`, cursor or limit", body = ErrorBody)))]
+pub async fn search_residents(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+    query: ValidatedQuery<ResidentSearchQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = search::search(state.db.conn(), &caller, id.into_inner(), query.0).await?;
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -1,23 +1,37 @@
-//! Who belongs to a community: the tie that staff powers over a person need.
+//! Who belongs to a community: the tie that staff powers over a person need, and that the
+//! supermarket's policy (`supermarket::eligibility`) reads.
 
 use entity::residences;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::dto::ResidenceStatus;
 use crate::error::ApiResult;
 
-/// True when the user has an approved residence in the community. (Approved volunteer
-/// registrations will count too once volunteers exist.)
+/// True when the user has an approved residence in the community.
+pub async fn has_approved_residence<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    community_id: i64,
+) -> ApiResult<bool> {
+    let found: Option<i64> = residences::Entity::find()
+        .select_only()
+        .column(residences::Column::Id)
+        .filter(residences::Column::UserId.eq(user_id))
+        .filter(residences::Column::CommunityId.eq(community_id))
+        .filter(residences::Column::Status.eq(ResidenceStatus::Approved))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// True when the user is a member of the community: today an approved residence there.
 pub async fn belongs_to_community<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
     community_id: i64,
 ) -> ApiResult<bool> {
-    let residences = residences::Entity::find()
-        .filter(residences::Column::UserId.eq(user_id))
-        .filter(residences::Column::CommunityId.eq(community_id))
-        .filter(residences::Column::Status.eq(ResidenceStatus::Approved))
-        .count(db)
-        .await?;
-    Ok(residences > 0)
+    // Seam: approved volunteer registrations of the community join here once volunteers
+    // exist (`|| volunteers::approved_in(db, user_id, community_id).await?`).
+    has_approved_residence(db, user_id, community_id).await
 }

@@ -6,6 +6,7 @@ pub mod dto;
 pub mod handlers;
 pub mod membership;
 pub mod review;
+pub mod search;
 
 use actix_web::web;
 use utoipa::OpenApi;
@@ -19,7 +20,8 @@ use utoipa::OpenApi;
         handlers::withdraw_residence,
         handlers::list_community_residences,
         handlers::approve_residence,
-        handlers::reject_residence
+        handlers::reject_residence,
+        handlers::search_residents
     ),
     components(schemas(
         dto::SubmitResidence,
@@ -29,7 +31,8 @@ use utoipa::OpenApi;
         dto::ResidenceStatus,
         dto::ResidenceView,
         dto::Applicant,
-        dto::ResidenceReview
+        dto::ResidenceReview,
+        dto::ResidentSummary
     ))
 )]
 pub struct Doc;
@@ -48,6 +51,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/communities/{id}/residences",
         web::get().to(handlers::list_community_residences),
+    )
+    .route(
+        "/communities/{id}/residents",
+        web::get().to(handlers::search_residents),
     )
     .route(
         "/residences/{id}/approve",

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::{
-    applications::{households_of, not_pending, view},
+    applications::{households_of, name_grids, not_pending, view},
     dto::{
         Applicant, ApproveResidence, ListResidencesQuery, RejectResidence, ResidenceRelation,
         ResidenceReview, ResidenceStatus, ResidenceView,
@@ -55,7 +55,7 @@ pub async fn list_for_community<C: ConnectionTrait>(
 
     let users = by_ids::<users::Entity, _>(db, items.iter().map(|r| r.user_id), |u| u.id).await?;
     let households = households_of(db, &items).await?;
-    let items = items
+    let mut items: Vec<ResidenceReview> = items
         .iter()
         .map(|r| {
             let user = users.get(&r.user_id);
@@ -73,6 +73,7 @@ pub async fn list_for_community<C: ConnectionTrait>(
             }
         })
         .collect();
+    name_grids(db, items.iter_mut().map(|i| &mut i.residence)).await?;
     Ok(Page { items, next_cursor })
 }
 
@@ -156,7 +157,9 @@ pub async fn approve(
         reviewed_at: Some(now),
         ..residence
     };
-    Ok(view(&residence, community.name, Some(&household)))
+    let mut view = view(&residence, community.name, Some(&household));
+    name_grids(db.conn(), [&mut view]).await?;
+    Ok(view)
 }
 
 /// Rejects a pending application with a reason; the applicant may file the address again.
@@ -205,7 +208,9 @@ pub async fn reject(
         reviewed_at: Some(now),
         ..residence
     };
-    Ok(view(&residence, community.name, None))
+    let mut view = view(&residence, community.name, None);
+    name_grids(db.conn(), [&mut view]).await?;
+    Ok(view)
 }
 
 /// The application and its community when the caller manages that community (else 404),

@@ -18,6 +18,12 @@ fn pickup_code(code: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// A pickup code as the desk typed or scanned it: the bare code or its QR payload
+/// (`linli:redeem:<code>`), trimmed, becomes the bare code.
+fn scanned<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    String::deserialize(d).map(|s| super::pickup::scanned_code(&s).to_owned())
+}
+
 fn picture_url(url: &str) -> Result<(), ValidationError> {
     crate::media::check_picture_url(url, "图片")
 }
@@ -153,7 +159,7 @@ pub struct RestockInput {
 }
 
 /// Goods as residents and staff see them.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct GoodsView {
     /// Goods id.
     pub id: i64,
@@ -205,8 +211,9 @@ impl From<goods::Model> for GoodsView {
     }
 }
 
-/// A community's shelf: on-shelf goods with stock, newest first.
-#[derive(Debug, Serialize, ToSchema)]
+/// A community's shelf: on-shelf goods with stock, newest first, as cached (answered as
+/// `for_me::ShelfForMe`, with what each item means for the caller).
+#[derive(Debug, Serialize, Deserialize)]
 pub struct GoodsList {
     /// Community.
     pub community_id: i64,
@@ -269,9 +276,14 @@ pub struct RedemptionView {
     pub id: i64,
     /// Where it stands.
     pub status: RedemptionStatus,
-    /// Six-digit pickup code; shown to its owner and to the staff who verified it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Six-digit pickup code, shown to its owner (and to the desk that typed it) while the
+    /// redemption is `pending`; null once it is fulfilled, cancelled or expired, and in staff
+    /// lists.
     pub code: Option<String>,
+    /// What the pickup QR code encodes, `linli:redeem:<code>`; null exactly when `code` is.
+    /// The desk accepts it wherever it accepts the code.
+    #[schema(example = "linli:redeem:042917")]
+    pub qr_payload: Option<String>,
     /// Pickup deadline.
     #[serde(with = "crate::time_format")]
     pub expires_at: DateTime<Utc>,
@@ -341,8 +353,52 @@ pub fn page(cursor: Option<String>, limit: Option<u64>) -> PageQuery {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyInput {
-    /// The six-digit pickup code the resident shows.
-    #[serde(deserialize_with = "crate::fields::trimmed")]
+    /// The six-digit pickup code the resident shows, or the QR payload the desk scanned
+    /// (`linli:redeem:<code>`).
+    #[serde(deserialize_with = "scanned")]
     #[validate(custom(function = "pickup_code"))]
+    #[schema(example = "042917")]
     pub code: String,
+}
+
+/// `GET /communities/{id}/redemptions/lookup` query.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LookupQuery {
+    /// The six-digit pickup code, or the scanned QR payload (`linli:redeem:<code>`).
+    #[serde(deserialize_with = "scanned")]
+    #[validate(custom(function = "pickup_code"))]
+    #[param(example = "042917")]
+    pub code: String,
+}
+
+/// A redemption's pickup page: the redemption with where and when to pick it up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RedemptionDetail {
+    /// The redemption (its code only for its owner, while pending).
+    #[serde(flatten)]
+    pub redemption: RedemptionView,
+    /// Name of the community whose supermarket hands it out.
+    pub community_name: String,
+    /// Where to pick it up.
+    pub pickup_address: Option<String>,
+    /// When the supermarket hands goods out.
+    pub pickup_hours: Option<String>,
+}
+
+/// A redemption as community staff see it: who redeemed (masked) and who handed it out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffRedemptionView {
+    /// The redemption (no code in lists).
+    #[serde(flatten)]
+    pub redemption: RedemptionView,
+    /// The resident's masked name, e.g. `张*`.
+    #[schema(example = "张*")]
+    pub user_name: String,
+    /// The resident's masked phone, when bound.
+    #[schema(example = "138****5678")]
+    pub user_phone: Option<String>,
+    /// Name of the staff member who handed it out.
+    pub fulfilled_by_name: Option<String>,
 }

@@ -2,9 +2,14 @@
 
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 
-use super::{dto::*, goods, redemptions, verification};
+use super::{
+    desk,
+    dto::*,
+    for_me::{self, GoodsForMe, ShelfForMe},
+    goods, pickup, redemptions, verification,
+};
 use crate::{
-    auth::AuthUser,
+    auth::{AuthUser, MaybeAuthUser},
     error::{ApiResult, ErrorBody},
     extract::{ValidatedJson, ValidatedQuery},
     idempotency::{self, Idempotent},
@@ -51,17 +56,24 @@ pub async fn create_goods(
 }
 
 /// A community's shelf: on-shelf goods with stock, newest first (cached for up to 60 s,
-/// refreshed on every change of the community's goods).
-#[utoipa::path(get, path = "/api/v1/communities/{id}/goods", tag = "supermarket", security(()),
+/// refreshed on every change of the community's goods). Each item says what it means for
+/// the caller (`remaining_for_me`, `can_redeem`, `reason`); a token is optional, and without
+/// one every item answers `can_redeem: false` with `reason: login_required`.
+#[utoipa::path(get, path = "/api/v1/communities/{id}/goods", tag = "supermarket", security((), ("bearer" = [])),
     params(("id" = i64, Path, description = "Community id")),
     responses(
-        (status = 200, description = "The shelf", body = GoodsList),
+        (status = 200, description = "The shelf, for the caller", body = ShelfForMe),
+        (status = 401, description = "`token_expired`, `unauthorized`: a token was sent and is not good (send none to browse anonymously)", body = ErrorBody),
         (status = 404, description = "`not_found`: no such community", body = ErrorBody)))]
-pub async fn list_goods(state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    let text = goods::shelf(state.db.conn(), &state.cache, id.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(text))
+pub async fn list_goods(
+    state: web::Data<AppState>,
+    MaybeAuthUser(caller): MaybeAuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let db = state.db.conn();
+    let text = goods::shelf(db, &state.cache, id.into_inner()).await?;
+    let now = state.clock.now();
+    Ok(HttpResponse::Ok().json(for_me::shelf(db, caller.as_ref(), now, &text).await?))
 }
 
 /// The stock book of a community's supermarket (its staff): every goods item, on the shelf
@@ -82,14 +94,23 @@ pub async fn goods_inventory(
 }
 
 /// One goods item for its detail page, also when off the shelf or sold out (`on_shelf`,
-/// `stock` tell), so that redemptions and staff pages keep resolving it.
-#[utoipa::path(get, path = "/api/v1/goods/{id}", tag = "supermarket", security(()),
+/// `stock` tell), so that redemptions and staff pages keep resolving it; with what it means
+/// for the caller (`remaining_for_me`, `can_redeem`, `reason`; a token is optional).
+#[utoipa::path(get, path = "/api/v1/goods/{id}", tag = "supermarket", security((), ("bearer" = [])),
     params(("id" = i64, Path, description = "Goods id")),
     responses(
-        (status = 200, description = "The goods", body = GoodsView),
+        (status = 200, description = "The goods, for the caller", body = GoodsForMe),
+        (status = 401, description = "`token_expired`, `unauthorized`: a token was sent and is not good (send none to browse anonymously)", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody)))]
-pub async fn get_goods(state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(goods::get(state.db.conn(), id.into_inner()).await?))
+pub async fn get_goods(
+    state: web::Data<AppState>,
+    MaybeAuthUser(caller): MaybeAuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let db = state.db.conn();
+    let goods = goods::get(db, id.into_inner()).await?;
+    let now = state.clock.now();
+    Ok(HttpResponse::Ok().json(for_me::one(db, caller.as_ref(), now, goods).await?))
 }
 
 /// Edit goods or take them off the shelf (staff of their community); stock changes by restocking.
@@ -200,6 +221,7 @@ pub async fn restock_goods(
         (status = 201, description = "Redeemed, `pending` until picked up (or the replay of the first answer)", body = RedemptionView),
         (status = 400, description = "`idempotency_key_required` / `idempotency_key_invalid`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "`not_a_member`: the community's supermarket does not serve the caller (its `supermarket_policy`); nothing is written", body = ErrorBody),
         (status = 404, description = "`not_found`: no such goods", body = ErrorBody),
         (status = 409, description = "`out_of_stock`, `insufficient_points` (with the current balance under `details.balance`), `limit_reached`, `goods_unavailable`, `idempotency_request_in_progress`", body = ErrorBody),
         (status = 422, description = "`validation_failed`, `idempotency_key_reused`", body = ErrorBody),
@@ -234,6 +256,25 @@ pub async fn list_my_redemptions(
     Ok(HttpResponse::Ok().json(redemptions::list_mine(state.db.conn(), &caller, query.0).await?))
 }
 
+/// One redemption's pickup page, for its owner or the staff of its community: the goods,
+/// the community's name, pickup place and hours, and, for its owner while it is pending, the
+/// pickup `code` and the `qr_payload` to show as a QR code (`linli:redeem:<code>`). Both are
+/// null once it is fulfilled, cancelled or expired, and for staff.
+#[utoipa::path(get, path = "/api/v1/redemptions/{id}", tag = "supermarket",
+    params(("id" = i64, Path, description = "Redemption id")),
+    responses(
+        (status = 200, description = "The redemption with where and when to pick it up", body = RedemptionDetail),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such redemption of the caller or of a community they manage", body = ErrorBody)))]
+pub async fn get_redemption(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let detail = pickup::detail(state.db.conn(), &caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
 /// Cancel one of the caller's pending redemptions: points refunded and stock restored, once.
 #[utoipa::path(post, path = "/api/v1/redemptions/{id}/cancel", tag = "supermarket",
     params(("id" = i64, Path, description = "Redemption id")),
@@ -252,11 +293,34 @@ pub async fn cancel_redemption(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Hand over goods (核销): staff of the community verify the resident's pickup code.
+/// The desk (确认发放): staff of the community look up the redemption a pickup code (or a
+/// scanned `linli:redeem:<code>`) names, with the goods, quantity, the resident's masked name
+/// and phone and its status, without changing it; `verify` then hands it over. Each lookup
+/// counts against the caller's write budget (codes are short).
+#[utoipa::path(get, path = "/api/v1/communities/{id}/redemptions/lookup", tag = "supermarket",
+    params(("id" = i64, Path, description = "Community id"), LookupQuery),
+    responses(
+        (status = 200, description = "The redemption, unchanged", body = StaffRedemptionView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`redemption_code_not_found` (核销码无效或已过期): the code matches no redemption of this community; `not_found`: no such community, or not managed by the caller", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the code is not six digits", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many lookups and writes for now", body = ErrorBody)))]
+pub async fn lookup_redemption(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+    query: ValidatedQuery<LookupQuery>,
+) -> ApiResult<HttpResponse> {
+    let view = desk::lookup(state.db.conn(), &caller, id.into_inner(), query.0).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Hand over goods (核销): staff of the community verify the resident's pickup code (or the
+/// scanned `linli:redeem:<code>`).
 #[utoipa::path(post, path = "/api/v1/communities/{id}/redemptions/verify", tag = "supermarket", request_body = VerifyInput,
     params(("id" = i64, Path, description = "Community id")),
     responses(
-        (status = 200, description = "Fulfilled, with who and when", body = RedemptionView),
+        (status = 200, description = "Fulfilled, with who and when", body = StaffRedemptionView),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`redemption_code_not_found` (核销码无效或已过期): the code matches no redemption of this community; `not_found`: no such community, or not managed by the caller", body = ErrorBody),
         (status = 409, description = "`already_fulfilled`, `redemption_expired` (points refunded), `redemption_cancelled`", body = ErrorBody),
@@ -278,7 +342,7 @@ pub async fn verify_redemption(
 #[utoipa::path(get, path = "/api/v1/communities/{id}/redemptions", tag = "supermarket",
     params(("id" = i64, Path, description = "Community id"), CommunityRedemptionsQuery),
     responses(
-        (status = 200, description = "A page of redemptions (without pickup codes)", body = Page<RedemptionView>),
+        (status = 200, description = "A page of redemptions with who redeemed (masked), without pickup codes", body = Page<StaffRedemptionView>),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
         (status = 422, description = "`validation_failed`: bad status, time, cursor or limit", body = ErrorBody)))]

@@ -1,11 +1,15 @@
 //! The civility supermarket (文明超市): staff stock donated goods, residents redeem them with
 //! points and pick them up with a six-digit code; unclaimed redemptions expire and refund.
 
+pub mod desk;
 pub mod dto;
+pub mod eligibility;
+pub mod for_me;
 pub mod gate;
 pub mod goods;
 pub mod handlers;
 pub mod inventory;
+pub mod pickup;
 pub mod redemptions;
 pub mod release;
 pub mod sweeper;
@@ -27,7 +31,9 @@ use utoipa::OpenApi;
         handlers::restock_goods,
         handlers::create_redemption,
         handlers::list_my_redemptions,
+        handlers::get_redemption,
         handlers::cancel_redemption,
+        handlers::lookup_redemption,
         handlers::verify_redemption,
         handlers::list_community_redemptions
     ),
@@ -36,14 +42,18 @@ use utoipa::OpenApi;
         dto::UpdateGoods,
         dto::RestockInput,
         dto::GoodsView,
-        dto::GoodsList,
         dto::InventoryItem,
         dto::Inventory,
         dto::CreateRedemption,
         dto::RedemptionStatus,
         dto::GoodsSummary,
         dto::RedemptionView,
-        dto::VerifyInput
+        dto::VerifyInput,
+        dto::RedemptionDetail,
+        dto::StaffRedemptionView,
+        for_me::RedeemBlock,
+        for_me::GoodsForMe,
+        for_me::ShelfForMe
     ))
 )]
 pub struct Doc;
@@ -77,9 +87,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/me/redemptions",
         web::get().to(handlers::list_my_redemptions),
     )
+    .route("/redemptions/{id}", web::get().to(handlers::get_redemption))
     .route(
         "/redemptions/{id}/cancel",
         web::post().to(handlers::cancel_redemption),
+    )
+    .route(
+        "/communities/{id}/redemptions/lookup",
+        web::get().to(handlers::lookup_redemption),
     )
     .route(
         "/communities/{id}/redemptions/verify",

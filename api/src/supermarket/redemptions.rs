@@ -10,23 +10,26 @@ use chrono::{DateTime, Utc};
 use entity::{goods, redemptions};
 use rand::Rng;
 use sea_orm::{
-    sea_query::{Alias, Expr, ExprTrait, OnConflict},
+    sea_query::{Expr, ExprTrait, OnConflict},
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{
+    desk::staff_views,
     dto::{
         page, CommunityRedemptionsQuery, CreateRedemption, GoodsSummary, MyRedemptionsQuery,
-        RedemptionStatus, RedemptionView,
+        RedemptionStatus, RedemptionView, StaffRedemptionView,
     },
+    eligibility,
+    for_me::units_this_month,
     gate::Counter,
     goods::{goods_not_found, invalidate_shelf},
+    pickup::{qr_payload, shows_code},
     release::{release, Release},
 };
 use crate::{
     auth::{scope::managed_community, Caller},
     cache::Cache,
-    clock::month_start,
     db::Db,
     error::{ApiError, ApiResult},
     idempotency::Claim,
@@ -63,9 +66,10 @@ fn not_pending() -> ApiError {
     ApiError::conflict("redemption_not_pending", "该兑换已核销、取消或过期")
 }
 
-/// Redeems goods once per `Idempotency-Key` (`claim`): takes the points, checks the monthly
-/// limit, takes the stock and writes the redemption with a fresh pickup code, all in one
-/// transaction that also stores the answer for replays.
+/// Redeems goods once per `Idempotency-Key` (`claim`): checks that the community's
+/// supermarket serves the caller, takes the points, checks the monthly limit, takes the
+/// stock and writes the redemption with a fresh pickup code, all in one transaction that
+/// also stores the answer for replays.
 pub async fn create(
     db: &Db,
     cache: &Cache,
@@ -91,6 +95,8 @@ pub async fn create(
     if !goods.on_shelf {
         return Err(goods_unavailable());
     }
+    // Whom the supermarket serves, before anything is written: a refusal leaves no trace.
+    eligibility::check(&txn, user_id, goods.community_id).await?;
     let Some(points) = goods.points_price.checked_mul(input.quantity) else {
         return Err(ledger::insufficient(&txn, user_id).await);
     };
@@ -132,7 +138,8 @@ pub async fn create(
     .await?;
     if let Some(limit) = goods.monthly_limit_per_user {
         // Counts the redemption written above too.
-        if redeemed_since(&txn, user_id, goods.id, month_start(now)).await? > limit {
+        let units = units_this_month(&txn, user_id, [goods.id].into_iter(), now).await?;
+        if units.get(&goods.id).copied().unwrap_or(0) > limit {
             return Err(limit_reached());
         }
     }
@@ -143,34 +150,6 @@ pub async fn create(
     txn.commit().await?;
     invalidate_shelf(cache, goods.community_id).await;
     Ok(view)
-}
-
-/// Units of the goods the user redeemed (pending or fulfilled) since `since`.
-async fn redeemed_since<C: ConnectionTrait>(
-    db: &C,
-    user_id: i64,
-    goods_id: i64,
-    since: DateTime<Utc>,
-) -> ApiResult<i64> {
-    let sum: Option<Option<i64>> = redemptions::Entity::find()
-        .select_only()
-        .column_as(
-            Expr::col(redemptions::Column::Quantity)
-                .sum()
-                .cast_as(Alias::new("bigint")),
-            "total",
-        )
-        .filter(redemptions::Column::UserId.eq(user_id))
-        .filter(redemptions::Column::GoodsId.eq(goods_id))
-        .filter(
-            redemptions::Column::Status
-                .is_in([RedemptionStatus::Pending, RedemptionStatus::Fulfilled]),
-        )
-        .filter(redemptions::Column::CreatedAt.gte(since))
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(sum.flatten().unwrap_or(0))
 }
 
 /// Takes `quantity` units if that many remain on a shelf that still offers the goods.
@@ -273,13 +252,14 @@ pub async fn list_mine<C: ConnectionTrait>(
     })
 }
 
-/// A community's redemptions for its staff, newest first; pickup codes are left out.
+/// A community's redemptions for its staff, newest first, with who redeemed (masked); pickup
+/// codes are left out.
 pub async fn list_for_community<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
     community_id: i64,
     query: CommunityRedemptionsQuery,
-) -> ApiResult<Page<RedemptionView>> {
+) -> ApiResult<Page<StaffRedemptionView>> {
     if let (Some(from), Some(to)) = (query.from, query.to) {
         if from > to {
             return Err(ApiError::field("to", "结束时间不能早于开始时间"));
@@ -305,17 +285,19 @@ pub async fn list_for_community<C: ConnectionTrait>(
     }
     let rows = Page::from_rows(select.all(db).await?, page.limit(), |r| r.id);
     Ok(Page {
-        items: views(db, rows.items, false).await?,
+        items: staff_views(db, rows.items, false).await?,
         next_cursor: rows.next_cursor,
     })
 }
 
-/// One redemption as an answer.
+/// One redemption as an answer; `with_code` when the caller may see its pickup code (its
+/// owner, or the desk that typed it), which only a pending redemption still shows.
 pub fn view(r: redemptions::Model, goods: &goods::Model, with_code: bool) -> RedemptionView {
     RedemptionView {
         id: r.id,
         status: r.status,
-        code: with_code.then_some(r.code),
+        qr_payload: (with_code && shows_code(r.status)).then(|| qr_payload(&r.code)),
+        code: (with_code && shows_code(r.status)).then_some(r.code),
         expires_at: r.expires_at,
         // Points are whole multiples of the unit price paid.
         goods: GoodsSummary {

@@ -7,8 +7,9 @@ use sea_orm::{
 };
 
 use super::{
-    dto::{RedemptionStatus, RedemptionView, VerifyInput},
-    redemptions::{redemption_not_found, views},
+    desk::staff_views,
+    dto::{RedemptionStatus, StaffRedemptionView, VerifyInput},
+    redemptions::redemption_not_found,
     sweeper,
 };
 use crate::{
@@ -20,7 +21,7 @@ use crate::{
 
 /// The redemption a code names in a community: the pending one holding it, else the newest
 /// that held it (codes are reused once a redemption is no longer pending).
-async fn find_by_code<C: ConnectionTrait>(
+pub(super) async fn find_by_code<C: ConnectionTrait>(
     db: &C,
     community_id: i64,
     code: &str,
@@ -44,7 +45,7 @@ async fn find_by_code<C: ConnectionTrait>(
 
 /// 404 for a pickup code that matches no redemption of the community: the code is wrong,
 /// not the caller's access (that is the community's `not_found`).
-fn code_not_found() -> ApiError {
+pub(super) fn code_not_found() -> ApiError {
     ApiError::missing("redemption_code_not_found", "核销码无效或已过期")
 }
 
@@ -69,7 +70,7 @@ pub async fn verify(
     now: DateTime<Utc>,
     community_id: i64,
     input: VerifyInput,
-) -> ApiResult<RedemptionView> {
+) -> ApiResult<StaffRedemptionView> {
     let db = database.conn();
     managed_community(db, caller, community_id).await?;
     let found = find_by_code(db, community_id, &input.code)
@@ -94,7 +95,7 @@ pub async fn verify(
         .pop();
     if let Some(done) = fulfilled {
         txn.commit().await?;
-        return views(db, vec![done], true)
+        return staff_views(db, vec![done], true)
             .await?
             .pop()
             .ok_or_else(redemption_not_found);

@@ -83,7 +83,8 @@ pub async fn create_community(
     Ok(HttpResponse::Created().json(community))
 }
 
-/// Edits a community: platform admins and admins of its street.
+/// Edits a community: platform admins and admins of its street; the community's own staff
+/// may change only its supermarket's `pickup_address`, `pickup_hours` and `supermarket_policy`.
 #[utoipa::path(
     patch,
     path = "/api/v1/communities/{id}",
@@ -93,7 +94,7 @@ pub async fn create_community(
     responses(
         (status = 200, description = "The community as it is now", body = CommunityView),
         (status = 401, description = "Not logged in", body = ErrorBody),
-        (status = 403, description = "The community's own staff, who may not edit it", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the community's own staff, changing more than the supermarket's pickup place, hours and policy", body = ErrorBody),
         (status = 404, description = "No such community, or outside the caller's street", body = ErrorBody),
         (status = 409, description = "`name_taken`: the street has a community of this name", body = ErrorBody),
         (status = 422, description = "Invalid input, per field", body = ErrorBody),

@@ -74,6 +74,9 @@ async fn views<C: ConnectionTrait>(
                 lat: c.lat,
                 lng: c.lng,
                 checkin_radius_m: c.checkin_radius_m,
+                pickup_address: c.pickup_address,
+                pickup_hours: c.pickup_hours,
+                supermarket_policy: c.supermarket_policy,
             })
         })
         .collect()
@@ -227,6 +230,9 @@ pub async fn create_community(
         lng: Set(input.lng),
         checkin_radius_m: Set(input.checkin_radius_m),
         boundary: Set(boundary),
+        pickup_address: Set(input.pickup_address),
+        pickup_hours: Set(input.pickup_hours),
+        supermarket_policy: Set(input.supermarket_policy.unwrap_or_default()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -241,8 +247,8 @@ pub async fn create_community(
     Ok(view)
 }
 
-/// Edits a community: platform admins and the admins of its street. Its own staff get 403,
-/// everyone else 404.
+/// Edits a community: platform admins and the admins of its street; its own staff only the
+/// supermarket's pickup place, hours and policy (403 for anything else), everyone else 404.
 pub async fn update_community(
     db: &Db,
     caller: &Caller,
@@ -260,8 +266,12 @@ pub async fn update_community(
         .one(&*txn)
         .await?
         .ok_or_else(|| ApiError::not_found("community"))?;
-    if !(caller.is_platform_admin() || caller.holds(Role::StreetAdmin, community.street_id)) {
-        return Err(if caller.holds(Role::CommunityStaff, community.id) {
+    let staff = caller.holds(Role::CommunityStaff, community.id);
+    let admin = caller.is_platform_admin() || caller.holds(Role::StreetAdmin, community.street_id);
+    // Its own staff run the supermarket: they set its pickup place, hours and policy, and
+    // nothing else of the community.
+    if !(admin || staff && input.only_supermarket_settings()) {
+        return Err(if staff {
             ApiError::forbidden()
         } else {
             ApiError::not_found("community")
@@ -288,6 +298,18 @@ pub async fn update_community(
     if let Some(boundary) = boundary {
         active.boundary = Set(boundary);
         changed.push("boundary");
+    }
+    if let Some(address) = input.pickup_address {
+        active.pickup_address = Set(address);
+        changed.push("pickup_address");
+    }
+    if let Some(hours) = input.pickup_hours {
+        active.pickup_hours = Set(hours);
+        changed.push("pickup_hours");
+    }
+    if let Some(policy) = input.supermarket_policy {
+        active.supermarket_policy = Set(policy);
+        changed.push("supermarket_policy");
     }
     if changed.is_empty() {
         return view(&*txn, community).await;
