@@ -8,8 +8,6 @@ use validator::{Validate, ValidationError};
 
 pub use entity::redemptions::RedemptionStatus;
 
-use crate::pagination::PageQuery;
-
 fn pickup_code(code: &str) -> Result<(), ValidationError> {
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
@@ -329,17 +327,15 @@ pub struct CommunityRedemptionsQuery {
     pub from: Option<DateTime<Utc>>,
     /// Created before this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,
+    /// `true` adds `total`, the count of every redemption these filters match (e.g. the
+    /// badge of pending pickups with `status=pending`).
+    pub with_total: Option<bool>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[validate(range(min = 1, max = 100, message = "每页数量须在 1 到 100 之间"))]
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-}
-
-/// The paging part of a query.
-pub fn page(cursor: Option<String>, limit: Option<u64>) -> PageQuery {
-    PageQuery { cursor, limit }
 }
 
 /// `POST /communities/{id}/redemptions/verify`.

@@ -237,11 +237,12 @@ pub async fn verify_redemption(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// A community's redemptions for its staff, newest first, by state and creation time.
+/// A community's redemptions for its staff, newest first, by state and creation time. The
+/// badge of pickups waiting is `?status=pending&with_total=true`.
 #[utoipa::path(get, path = "/api/v1/communities/{id}/redemptions", tag = "supermarket",
     params(("id" = i64, Path, description = "Community id"), CommunityRedemptionsQuery),
     responses(
-        (status = 200, description = "A page of redemptions (without pickup codes)", body = Page<RedemptionView>),
+        (status = 200, description = "A page of redemptions (without pickup codes); with `with_total=true` also `total`, the count of every redemption the filters match", body = Page<RedemptionView>),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
         (status = 422, description = "`validation_failed`: bad status, time, cursor or limit", body = ErrorBody)))]
