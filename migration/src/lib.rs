@@ -6,6 +6,7 @@ mod m20261121_000001_foundation;
 mod m20261122_000002_points;
 mod m20261201_000003_sessions;
 mod m20261201_000004_refresh_successor;
+mod m20261204_000007_shelf;
 mod util;
 
 /// Runs every migration in order.
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_points::Migration),
             Box::new(m20261201_000003_sessions::Migration),
             Box::new(m20261201_000004_refresh_successor::Migration),
+            Box::new(m20261204_000007_shelf::Migration),
         ]
     }
 }

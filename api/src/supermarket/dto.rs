@@ -208,13 +208,44 @@ impl From<goods::Model> for GoodsView {
     }
 }
 
-/// A community's shelf: on-shelf goods with stock, newest first.
+/// `GET /communities/{id}/goods`: the shelf, newest first, filtered and paged.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ShelfQuery {
+    /// Only goods of this category (exact match, after trimming), as listed by
+    /// `GET /communities/{id}/goods/categories`.
+    #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
+    #[validate(
+        length(min = 1, max = 32, message = "分类须为1到32个字"),
+        custom(function = "crate::text::line")
+    )]
+    #[param(min_length = 1, max_length = 32)]
+    pub category: Option<String>,
+    /// Only goods whose name or description contains this keyword (after trimming, 1 to 32
+    /// characters); letters match in either case, and `%` and `_` are plain characters.
+    #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
+    #[validate(
+        length(min = 1, max = 32, message = "搜索关键词须为1到32个字"),
+        custom(function = "crate::text::line")
+    )]
+    #[param(min_length = 1, max_length = 32)]
+    pub q: Option<String>,
+    /// The `next_cursor` of the previous page, with the same `category` and `q`.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[validate(range(min = 1, max = 100, message = "每页数量须在 1 到 100 之间"))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+}
+
+/// A category of a community's shelf and how many of the goods on it belong to it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct GoodsList {
-    /// Community.
-    pub community_id: i64,
-    /// Goods.
-    pub items: Vec<GoodsView>,
+pub struct CategoryCount {
+    /// The category, as `category=` takes it.
+    pub category: String,
+    /// Goods on the shelf (on sale, with stock) of this category.
+    pub count: u64,
 }
 
 /// One line of the staff's stock book. For every item,
@@ -229,15 +260,6 @@ pub struct InventoryItem {
     pub pending_units: i64,
     /// Units handed out at pickup.
     pub fulfilled_units: i64,
-}
-
-/// `GET /communities/{id}/goods/inventory`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Inventory {
-    /// Community.
-    pub community_id: i64,
-    /// Every goods item of the community, newest first.
-    pub items: Vec<InventoryItem>,
 }
 
 /// `POST /redemptions`.

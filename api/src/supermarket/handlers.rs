@@ -2,13 +2,13 @@
 
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 
-use super::{dto::*, goods, redemptions, verification};
+use super::{dto::*, goods, redemptions, shelf, verification};
 use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
     extract::{ValidatedJson, ValidatedQuery},
     idempotency::{self, Idempotent},
-    pagination::Page,
+    pagination::{Page, PageQuery},
     state::AppState,
 };
 
@@ -49,34 +49,62 @@ pub async fn create_goods(
     .await
 }
 
-/// A community's shelf: on-shelf goods with stock, newest first (cached for up to 60 s,
-/// refreshed on every change of the community's goods).
+/// A community's shelf: on-shelf goods with stock, newest first by id, page by page,
+/// filtered by `category` (exact) and `q` (a keyword in the name or description). The first
+/// page without filters is cached for up to 60 s and refreshed on every change of the
+/// community's goods.
 #[utoipa::path(get, path = "/api/v1/communities/{id}/goods", tag = "supermarket", security(()),
-    params(("id" = i64, Path, description = "Community id")),
+    params(("id" = i64, Path, description = "Community id"), ShelfQuery),
     responses(
-        (status = 200, description = "The shelf", body = GoodsList),
-        (status = 404, description = "`not_found`: no such community", body = ErrorBody)))]
-pub async fn list_goods(state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    let text = goods::shelf(state.db.conn(), &state.cache, id.into_inner()).await?;
+        (status = 200, description = "A page of the shelf; an empty page when nothing matches", body = Page<GoodsView>),
+        (status = 404, description = "`not_found`: no such community", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: bad category, keyword, cursor or limit", body = ErrorBody)))]
+pub async fn list_goods(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: ValidatedQuery<ShelfQuery>,
+) -> ApiResult<HttpResponse> {
+    let text = goods::shelf(state.db.conn(), &state.cache, id.into_inner(), query.0).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(text))
 }
 
-/// The stock book of a community's supermarket (its staff): every goods item, on the shelf
-/// or off it, with the units pending pickup and handed out. Never cached.
-#[utoipa::path(get, path = "/api/v1/communities/{id}/goods/inventory", tag = "supermarket",
+/// The categories of a community's shelf, each with how many goods on the shelf belong to
+/// it (public, like the shelf): most goods first, then by name; goods without a category
+/// are counted in none. The whole list in one page.
+#[utoipa::path(get, path = "/api/v1/communities/{id}/goods/categories", tag = "supermarket", security(()),
     params(("id" = i64, Path, description = "Community id")),
     responses(
-        (status = 200, description = "Every goods item with its counts", body = Inventory),
+        (status = 200, description = "Every category of the shelf (`next_cursor` is null)", body = Page<CategoryCount>),
+        (status = 404, description = "`not_found`: no such community", body = ErrorBody)))]
+pub async fn list_goods_categories(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let page = shelf::categories(state.db.conn(), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// The stock book of a community's supermarket (its staff): every goods item, on the shelf
+/// or off it, newest first by id, page by page, with the units pending pickup and handed
+/// out. Never cached.
+#[utoipa::path(get, path = "/api/v1/communities/{id}/goods/inventory", tag = "supermarket",
+    params(("id" = i64, Path, description = "Community id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of goods items with their counts", body = Page<InventoryItem>),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody)))]
+        (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: bad cursor or limit", body = ErrorBody)))]
 pub async fn goods_inventory(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     id: web::Path<i64>,
+    query: ValidatedQuery<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let inventory = super::inventory::inventory(state.db.conn(), &caller, id.into_inner()).await?;
+    let (community_id, page) = (id.into_inner(), query.0);
+    let inventory =
+        super::inventory::inventory(state.db.conn(), &caller, community_id, page).await?;
     Ok(HttpResponse::Ok().json(inventory))
 }
 

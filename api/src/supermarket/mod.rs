@@ -8,6 +8,7 @@ pub mod handlers;
 pub mod inventory;
 pub mod redemptions;
 pub mod release;
+pub mod shelf;
 pub mod sweeper;
 pub mod verification;
 
@@ -20,6 +21,7 @@ use utoipa::OpenApi;
     paths(
         handlers::create_goods,
         handlers::list_goods,
+        handlers::list_goods_categories,
         handlers::goods_inventory,
         handlers::get_goods,
         handlers::update_goods,
@@ -35,9 +37,8 @@ use utoipa::OpenApi;
         dto::UpdateGoods,
         dto::RestockInput,
         dto::GoodsView,
-        dto::GoodsList,
+        dto::CategoryCount,
         dto::InventoryItem,
-        dto::Inventory,
         dto::CreateRedemption,
         dto::RedemptionStatus,
         dto::GoodsSummary,
@@ -53,6 +54,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/communities/{id}/goods")
             .route(web::get().to(handlers::list_goods))
             .route(web::post().to(handlers::create_goods)),
+    )
+    .route(
+        "/communities/{id}/goods/categories",
+        web::get().to(handlers::list_goods_categories),
     )
     .route(
         "/communities/{id}/goods/inventory",
