@@ -29,7 +29,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(Index::drop().name(INDEX).table(c("goods")).take())
+        m.drop_index(Index::drop().name(INDEX).table(c("goods")).to_owned())
             .await
     }
 }
