@@ -12,7 +12,9 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use crate::{error::ErrorBody, health, identity, points, regions, residents, roles, supermarket};
+use crate::{
+    counts, error::ErrorBody, health, identity, points, regions, residents, roles, supermarket,
+};
 
 /// Declares the bearer scheme used by every authenticated operation.
 struct BearerAuth;
@@ -56,6 +58,7 @@ impl Modify for BearerAuth {
         (name = "residents", description = "Residence applications and their review by community staff"),
         (name = "points", description = "Volunteer points (积分存折): passbook, earning rules, adjustments, leaderboard"),
         (name = "supermarket", description = "The civility supermarket (文明超市): goods, redemptions, pickup verification"),
+        (name = "counts", description = "Badge counts for staff: applications to review, pickups waiting, goods running low"),
     )
 )]
 struct BaseDoc;
@@ -210,6 +213,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(residents::Doc::openapi());
     doc.merge(points::Doc::openapi());
     doc.merge(supermarket::Doc::openapi());
+    doc.merge(counts::Doc::openapi());
     // After the merge, so that every domain's operations are covered.
     SharedResponses.modify(&mut doc);
     PageItemsByRef.modify(&mut doc);

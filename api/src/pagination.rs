@@ -51,6 +51,7 @@ pub struct Page<T> {
     /// How many items the whole filtered list holds (not this page); only when asked for
     /// with `with_total=true`, on the lists that offer it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub total: Option<u64>,
 }
 
