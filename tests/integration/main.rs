@@ -4,6 +4,7 @@
 
 mod cache_outage;
 mod contract;
+mod contract_lists;
 mod errors;
 mod health;
 mod helpers;
@@ -11,6 +12,9 @@ mod identity_login;
 mod identity_profile;
 mod identity_tokens;
 mod input_hardening;
+mod lists_nearest;
+mod lists_paging;
+mod lists_totals;
 mod method_override;
 mod points;
 mod points_ledger;
@@ -37,6 +41,7 @@ mod supermarket_concurrency;
 mod supermarket_expiry;
 mod supermarket_goods;
 mod supermarket_redemptions;
+mod supermarket_shelf;
 mod supermarket_staff;
 mod supermarket_verification;
 mod wire_format;
