@@ -213,7 +213,10 @@ async fn the_successor_migration_goes_down_and_up_again() {
          WHERE table_name = 'refresh_tokens' AND column_name LIKE 'successor%'"
     };
 
-    migration::Migrator::down(app.db(), Some(1)).await.unwrap();
+    let steps = crate::helpers::migrations_from("m20261201_000004_refresh_successor");
+    migration::Migrator::down(app.db(), Some(steps))
+        .await
+        .unwrap();
     assert_eq!(app.scalar(successor_columns).await, 0);
     migration::Migrator::up(app.db(), None).await.unwrap();
     assert_eq!(app.scalar(successor_columns).await, 2);

@@ -186,3 +186,26 @@ async fn the_categories_of_a_shelf_count_only_goods_on_it() {
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
 }
+
+#[tokio::test]
+async fn the_shelf_index_migration_goes_down_and_up_again() {
+    use migration::MigratorTrait;
+    let app = TestApp::spawn().await;
+    let index = "SELECT COUNT(*) AS n FROM pragma_index_list('goods') \
+                 WHERE name = 'ix_goods_community_category'";
+    let index = if crate::helpers::on_postgres() {
+        "SELECT COUNT(*) AS n FROM pg_indexes WHERE indexname = 'ix_goods_community_category' \
+         AND schemaname = current_schema()"
+    } else {
+        index
+    };
+    assert_eq!(app.scalar(index).await, 1);
+
+    let steps = crate::helpers::migrations_from("m20261204_000007_shelf");
+    migration::Migrator::down(app.db(), Some(steps))
+        .await
+        .unwrap();
+    assert_eq!(app.scalar(index).await, 0);
+    migration::Migrator::up(app.db(), None).await.unwrap();
+    assert_eq!(app.scalar(index).await, 1);
+}
