@@ -19,7 +19,7 @@ pub use invariants::assert_ledger_invariants;
 
 /// How many migrations `Migrator::down` undoes to undo `name` (it and every later one).
 pub fn migrations_from(name: &str) -> u32 {
-    use migration::{MigrationName, MigratorTrait};
+    use migration::MigratorTrait;
     let names: Vec<String> = migration::Migrator::migrations()
         .iter()
         .map(|m| m.name().to_owned())
