@@ -34,6 +34,7 @@ pub mod time_format;
 pub mod wechat;
 
 // Domains.
+pub mod counts;
 pub mod identity;
 pub mod points;
 pub mod regions;

@@ -13,7 +13,8 @@ use utoipa::{
 };
 
 use crate::{
-    error::ErrorBody, health, identity, media, points, regions, residents, roles, supermarket,
+    counts, error::ErrorBody, health, identity, media, points, regions, residents, roles,
+    supermarket,
 };
 
 /// Declares the bearer scheme used by every authenticated operation.
@@ -59,6 +60,7 @@ impl Modify for BearerAuth {
         (name = "points", description = "Volunteer points (积分存折): passbook, earning rules, adjustments, leaderboard"),
         (name = "supermarket", description = "The civility supermarket (文明超市): goods, redemptions, pickup verification"),
         (name = "media", description = "Uploaded pictures, served publicly by content hash"),
+        (name = "counts", description = "Badge counts for staff: applications to review, pickups waiting, goods running low"),
     )
 )]
 struct BaseDoc;
@@ -223,6 +225,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(points::Doc::openapi());
     doc.merge(supermarket::Doc::openapi());
     doc.merge(media::Doc::openapi());
+    doc.merge(counts::Doc::openapi());
     // After the merge, so that every domain's operations are covered.
     SharedResponses.modify(&mut doc);
     PageItemsByRef.modify(&mut doc);

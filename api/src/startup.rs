@@ -16,6 +16,7 @@ use crate::{
     cache::Cache,
     clock::Clock,
     config::Settings,
+    counts,
     db::Db,
     error::ApiError,
     fallback, health, identity,
@@ -169,7 +170,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(regions::routes)
                 .configure(residents::routes)
                 .configure(points::routes)
-                .configure(supermarket::routes),
+                .configure(supermarket::routes)
+                .configure(counts::routes),
         );
 }
 

@@ -8,6 +8,7 @@ mod m20261201_000003_sessions;
 mod m20261201_000004_refresh_successor;
 mod m20261204_000005_media;
 mod m20261204_000006_community_pages;
+mod m20261204_000007_shelf;
 mod util;
 
 /// Runs every migration in order.
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_refresh_successor::Migration),
             Box::new(m20261204_000005_media::Migration),
             Box::new(m20261204_000006_community_pages::Migration),
+            Box::new(m20261204_000007_shelf::Migration),
         ]
     }
 }

@@ -1,6 +1,6 @@
 //! The HTTP contract: the OpenAPI document lists exactly the routes the server serves, declares
-//! its parameters where they go, every method a path does not serve answers a JSON 405,
-//! every paginated list answers the one `Page<T>`, and a boundary is typed as GeoJSON.
+//! its parameters where they go, every method a path does not serve answers a JSON 405, and
+//! a boundary is typed as GeoJSON (the shape of lists: `contract_lists`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,7 +11,7 @@ use crate::helpers::TestApp;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-fn document() -> Value {
+pub(crate) fn document() -> Value {
     serde_json::from_str(&api::openapi::document_json()).unwrap()
 }
 
@@ -276,31 +276,8 @@ fn the_document_names_its_server_and_describes_every_tag() {
     }
 }
 
-#[test]
-fn every_page_is_the_one_page_shape_with_its_items_by_reference() {
-    let doc = document();
-    let schemas = doc["components"]["schemas"].as_object().unwrap();
-    let pages: Vec<_> = schemas.keys().filter(|k| k.ends_with("Page")).collect();
-    assert!(pages.is_empty(), "copies of Page<T>: {pages:?}");
-    for (name, page) in schemas.iter().filter(|(k, _)| k.starts_with("Page_")) {
-        let item = &name["Page_".len()..];
-        assert_eq!(
-            page["properties"]["items"]["items"]["$ref"],
-            format!("#/components/schemas/{item}"),
-            "{name}"
-        );
-        assert!(
-            schemas.contains_key(item),
-            "{name}: {item} is not registered"
-        );
-        let mut fields: Vec<_> = page["properties"].as_object().unwrap().keys().collect();
-        fields.sort();
-        assert_eq!(fields, ["items", "next_cursor"], "{name}");
-    }
-}
-
 /// A schema with its `$ref` (if any) followed into `components.schemas`.
-fn resolved<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+pub(crate) fn resolved<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     match schema["$ref"].as_str() {
         Some(r) => &doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")],
         None => schema,

@@ -4,6 +4,7 @@
 
 mod cache_outage;
 mod contract;
+mod contract_lists;
 mod errors;
 mod health;
 mod helpers;
@@ -15,6 +16,9 @@ mod media_avatar;
 mod media_goods;
 mod media_refusals;
 mod media_serving;
+mod lists_nearest;
+mod lists_paging;
+mod lists_totals;
 mod method_override;
 mod points;
 mod points_ledger;
@@ -45,6 +49,7 @@ mod supermarket_goods;
 mod supermarket_pages;
 mod supermarket_policy;
 mod supermarket_redemptions;
+mod supermarket_shelf;
 mod supermarket_staff;
 mod supermarket_verification;
 mod wire_format;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 use crate::points::{adjust, award, balance, community, put_rules};
@@ -223,10 +223,16 @@ async fn the_leaderboard_ranks_this_periods_earners_with_masked_names() {
         {"rank": 2, "nickname": "王*", "points": 20},
         {"rank": 3, "nickname": "张*", "points": 10}
     ]);
-    assert_eq!(board["entries"], expected);
+    assert_eq!(board["items"], expected);
+    assert_eq!(
+        board["next_cursor"],
+        Value::Null,
+        "the top list is one page"
+    );
+    assert!(board.get("entries").is_none(), "{board}");
     let (_, again) = app.get(&path, Some(&users[0].token)).await;
     assert_eq!(
-        again["entries"], expected,
+        again["items"], expected,
         "a cached answer is the same answer"
     );
 
@@ -237,7 +243,7 @@ async fn the_leaderboard_ranks_this_periods_earners_with_masked_names() {
         .get(&format!("{path}?limit=1"), Some(&users[0].token))
         .await;
     assert_eq!(
-        after["entries"],
+        after["items"],
         json!([{"rank": 1, "nickname": "张*", "points": 40}]),
         "new earnings show at once"
     );
@@ -247,7 +253,7 @@ async fn the_leaderboard_ranks_this_periods_earners_with_masked_names() {
     let (_, next_month) = app
         .get(&format!("{path}?period=month"), Some(&viewer.token))
         .await;
-    assert_eq!(next_month["entries"], json!([]));
+    assert_eq!(next_month["items"], json!([]));
     let (status, _) = app
         .get(&format!("{path}?period=decade"), Some(&viewer.token))
         .await;

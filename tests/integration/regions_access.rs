@@ -194,6 +194,6 @@ async fn a_resident_or_another_communitys_staff_cannot_see_grids_to_change() {
             None,
         )
         .await;
-    assert_eq!(list[0]["name"], "第一网格");
+    assert_eq!(list["items"][0]["name"], "第一网格");
     assert_eq!(app.count("grids").await, grids);
 }

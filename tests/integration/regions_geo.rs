@@ -158,7 +158,7 @@ async fn a_self_intersecting_grid_boundary_is_refused_with_the_reason_and_nothin
             None,
         )
         .await;
-    assert_eq!(list[0]["boundary"], polygon(LNG, LAT, 0.01));
+    assert_eq!(list["items"][0]["boundary"], polygon(LNG, LAT, 0.01));
 }
 
 #[tokio::test]

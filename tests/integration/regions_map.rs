@@ -49,8 +49,9 @@ async fn an_admin_builds_a_district_street_and_community_that_anyone_can_read() 
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         tree,
-        json!([{ "id": district["id"], "name": "赛罕区",
-                 "streets": [{ "id": street["id"], "district_id": district["id"], "name": "昭乌达路街道" }] }])
+        json!({ "items": [{ "id": district["id"], "name": "赛罕区",
+                 "streets": [{ "id": street["id"], "district_id": district["id"], "name": "昭乌达路街道" }] }],
+                "next_cursor": null })
     );
     let (status, community) = app
         .get(&format!("/api/v1/communities/{}", created["id"]), None)

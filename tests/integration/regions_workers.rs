@@ -53,7 +53,7 @@ async fn community_staff_create_grids_whose_worker_gets_the_grid_worker_role() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(list, json!([grid]));
+    assert_eq!(list, json!({ "items": [grid], "next_cursor": null }));
 }
 
 #[tokio::test]
@@ -214,7 +214,7 @@ async fn two_staff_replacing_the_worker_at_once_leave_the_role_with_the_named_on
                 None,
             )
             .await;
-        let named = grids[0]["worker"]["id"].as_i64().unwrap();
+        let named = grids["items"][0]["worker"]["id"].as_i64().unwrap();
         let holders: Vec<i64> = role_assignments::Entity::find()
             .filter(role_assignments::Column::Role.eq(role_assignments::Role::GridWorker))
             .filter(role_assignments::Column::ScopeId.eq(grid))

@@ -38,8 +38,8 @@ async fn a_resident_files_an_address_and_it_waits_for_review() {
     assert!(body["created_at"].is_string());
     let (status, mine) = app.get("/api/v1/me/residences", Some(&alice.token)).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(mine.as_array().map(Vec::len), Some(1));
-    assert_eq!(mine[0]["id"], body["id"]);
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(mine["items"][0]["id"], body["id"]);
     assert_eq!(app.count("households").await, 0);
 }
 
@@ -186,7 +186,7 @@ async fn a_resident_withdraws_only_their_own_pending_application() {
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
 
     let (_, mine) = app.get("/api/v1/me/residences", Some(&alice.token)).await;
-    assert_eq!(mine.as_array().map(Vec::len), Some(1));
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(1));
     let (status, _) = app
         .delete(
             &format!("/api/v1/me/residences/{pending_id}"),

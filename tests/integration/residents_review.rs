@@ -114,8 +114,8 @@ async fn approving_creates_the_household_and_ties_the_applicant() {
     );
     assert_eq!(household.floor_area_dm2, Some(12_050));
     let (_, mine) = app.get("/api/v1/me/residences", Some(&alice.token)).await;
-    assert_eq!(mine[0]["status"], "approved");
-    assert_eq!(mine[0]["household_id"], household_id);
+    assert_eq!(mine["items"][0]["status"], "approved");
+    assert_eq!(mine["items"][0]["household_id"], household_id);
     assert_eq!(audit_count(&app, "residence.approve").await, 1);
     assert!(pending(&app, &city).await.is_empty());
 }
@@ -158,7 +158,7 @@ async fn a_rejected_application_may_be_filed_again() {
     assert_eq!(body["reject_reason"], "房号与产权登记不符");
     assert_eq!(audit_count(&app, "residence.reject").await, 1);
     let (_, mine) = app.get("/api/v1/me/residences", Some(&alice.token)).await;
-    assert_eq!(mine[0]["reject_reason"], "房号与产权登记不符");
+    assert_eq!(mine["items"][0]["reject_reason"], "房号与产权登记不符");
     let again = file(&app, &alice, application(city.community, "1栋", "owner")).await;
     assert_ne!(again, id);
     assert_eq!(app.count("households").await, 0);

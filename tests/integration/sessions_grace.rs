@@ -213,14 +213,8 @@ async fn the_successor_migration_goes_down_and_up_again() {
          WHERE table_name = 'refresh_tokens' AND column_name LIKE 'successor%'"
     };
 
-    // Down to just before it, whatever migrations came after.
-    let steps = migration::Migrator::migrations()
-        .iter()
-        .rev()
-        .position(|m| m.name() == "m20261201_000004_refresh_successor")
-        .expect("the successor migration")
-        + 1;
-    migration::Migrator::down(app.db(), Some(steps as u32))
+    let steps = crate::helpers::migrations_from("m20261201_000004_refresh_successor");
+    migration::Migrator::down(app.db(), Some(steps))
         .await
         .unwrap();
     assert_eq!(app.scalar(successor_columns).await, 0);

@@ -173,5 +173,6 @@ pub async fn list_for_street<C: ConnectionTrait>(
     Ok(Page {
         items,
         next_cursor: rows.next_cursor,
+        total: None,
     })
 }

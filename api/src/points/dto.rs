@@ -202,7 +202,9 @@ pub struct LeaderboardEntry {
     pub points: i64,
 }
 
-/// Top earners of a community.
+/// Top earners of a community: the list shape (`items`, `next_cursor`) with the period it
+/// ranks. A top list of at most `limit` (up to 100) entries, not paged: `next_cursor` is
+/// always null, so a client reads it as any other list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Leaderboard {
     /// Community.
@@ -213,7 +215,9 @@ pub struct Leaderboard {
     /// `2026-01-01` for the year): a day, not an instant.
     pub since: chrono::NaiveDate,
     /// Top earners, best first.
-    pub entries: Vec<LeaderboardEntry>,
+    pub items: Vec<LeaderboardEntry>,
+    /// Always null: the leaderboard is one page (ask for up to 100 with `limit`).
+    pub next_cursor: Option<String>,
 }
 
 /// `GET /streets/{id}/points/adjustments`.

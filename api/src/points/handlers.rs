@@ -132,7 +132,7 @@ pub async fn list_street_points_adjustments(
 /// Top earners of a community this month or year, names masked.
 #[utoipa::path(get, path = "/api/v1/communities/{id}/points/leaderboard", tag = "points", params(("id" = i64, Path, description = "Community id"), LeaderboardQuery),
     responses(
-        (status = 200, description = "Leaderboard", body = Leaderboard),
+        (status = 200, description = "The top `limit` earners, best first, in `items`; `next_cursor` is always null (one page)", body = Leaderboard),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody)))]

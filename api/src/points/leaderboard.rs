@@ -78,7 +78,7 @@ pub async fn leaderboard<C: ConnectionTrait>(
         .into_iter()
         .map(|u| (u.id, u.nickname))
         .collect();
-    let entries = top
+    let items = top
         .into_iter()
         .enumerate()
         .map(|(i, (user, points))| LeaderboardEntry {
@@ -91,7 +91,8 @@ pub async fn leaderboard<C: ConnectionTrait>(
         community_id,
         period,
         since: since.with_timezone(&LOCAL_TZ).date_naive(),
-        entries,
+        items,
+        next_cursor: None,
     })
 }
 

@@ -82,6 +82,7 @@ pub async fn entries<C: ConnectionTrait>(
     Ok(Page {
         items,
         next_cursor: rows.next_cursor,
+        total: None,
     })
 }
 

@@ -242,7 +242,8 @@ pub struct UpdateGrid {
     pub worker_user_id: Option<Option<i64>>,
 }
 
-/// `GET /communities`: nearest first when `lat` and `lng` are given, otherwise pages by id.
+/// `GET /communities`: nearest first when `lat` and `lng` are given, otherwise newest first
+/// by id; page by page either way.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -258,18 +259,12 @@ pub struct CommunityListQuery {
     pub radius_m: Option<u32>,
     /// Only communities of this street.
     pub street_id: Option<i64>,
-    /// Without `lat`/`lng`: the `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page of the same query.
     pub cursor: Option<String>,
-    /// How many communities to answer, 1 to 50 (default 20).
+    /// Page size, 1 to 50 (default 20).
     #[validate(range(min = 1, max = 50, message = "数量须在 1 到 50 之间"))]
     pub limit: Option<u64>,
 }
-
-/// `GET /districts`: takes no parameters; unknown ones are refused.
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct DistrictListQuery {}
 
 /// `GET /communities/{id}/grids/locate`.
 #[derive(Debug, Deserialize, Validate, IntoParams)]

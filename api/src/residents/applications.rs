@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{communities, grids, households, residences};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::dto::{dm2_to_m2, NewResidence, ResidenceStatus, ResidenceView};
@@ -14,6 +15,7 @@ use crate::{
     batch::by_ids,
     db::Db,
     error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult},
+    pagination::{Page, PageQuery},
     regions::service::locate_grid,
 };
 
@@ -79,20 +81,25 @@ pub async fn submit(
     Ok(view)
 }
 
-/// The caller's applications, newest first.
+/// The caller's applications, newest first, page by page.
 pub async fn list_mine<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
-) -> ApiResult<Vec<ResidenceView>> {
-    let rows = residences::Entity::find()
+    page: PageQuery,
+) -> ApiResult<Page<ResidenceView>> {
+    let mut select = residences::Entity::find()
         .filter(residences::Column::UserId.eq(caller.id()))
         .order_by_desc(residences::Column::Id)
-        .all(db)
-        .await?;
+        .limit(page.limit() + 1);
+    if let Some(before) = page.before_id()? {
+        select = select.filter(residences::Column::Id.lt(before));
+    }
+    let mut page = Page::from_rows(select.all(db).await?, page.limit(), |r| r.id);
+    let rows = std::mem::take(&mut page.items);
     let communities =
         by_ids::<communities::Entity, _>(db, rows.iter().map(|r| r.community_id), |c| c.id).await?;
     let households = households_of(db, &rows).await?;
-    let mut views: Vec<ResidenceView> = rows
+    let mut items: Vec<ResidenceView> = rows
         .iter()
         .map(|r| {
             let name = communities
@@ -102,8 +109,8 @@ pub async fn list_mine<C: ConnectionTrait>(
             view(r, name, r.household_id.and_then(|h| households.get(&h)))
         })
         .collect();
-    name_grids(db, views.iter_mut()).await?;
-    Ok(views)
+    name_grids(db, items.iter_mut()).await?;
+    Ok(page.with_items(items))
 }
 
 /// Fills in the names of the views' grids, loaded in one query.

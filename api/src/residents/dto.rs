@@ -159,6 +159,9 @@ pub struct RejectResidence {
 pub struct ListResidencesQuery {
     /// Only applications in this state; all when absent.
     pub status: Option<ResidenceStatus>,
+    /// `true` adds `total`, the count of every application this filter matches (the badge
+    /// of the review queue with `status=pending`).
+    pub with_total: Option<bool>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).

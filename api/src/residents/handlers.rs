@@ -7,7 +7,7 @@ use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
     extract::{OptionalJson, ValidatedJson, ValidatedQuery},
-    pagination::Page,
+    pagination::{Page, PageQuery},
     state::AppState,
 };
 
@@ -30,16 +30,19 @@ pub async fn create_residence(
         .json(applications::submit(&state.db, &caller, state.clock.now(), input).await?))
 }
 
-/// The caller's residence applications, newest first.
-#[utoipa::path(get, path = "/api/v1/me/residences", tag = "residents",
+/// The caller's residence applications, newest first, page by page.
+#[utoipa::path(get, path = "/api/v1/me/residences", tag = "residents", params(PageQuery),
     responses(
-        (status = 200, description = "The caller's applications", body = [ResidenceView]),
-        (status = 401, description = "`unauthorized`", body = ErrorBody)))]
+        (status = 200, description = "A page of the caller's applications", body = Page<ResidenceView>),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: bad cursor or limit", body = ErrorBody)))]
 pub async fn list_my_residences(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
+    query: ValidatedQuery<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(applications::list_mine(state.db.conn(), &caller).await?))
+    let page = applications::list_mine(state.db.conn(), &caller, query.0).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Withdraw one of the caller's own pending applications.
@@ -60,11 +63,12 @@ pub async fn withdraw_residence(
 }
 
 /// A community's residence applications for its staff (platform admin, its street's admin,
-/// its community staff), newest first, with applicants' phones masked.
+/// its community staff), newest first, with applicants' phones masked. The review badge is
+/// `?status=pending&with_total=true`.
 #[utoipa::path(get, path = "/api/v1/communities/{id}/residences", tag = "residents",
     params(("id" = i64, Path, description = "Community id"), ListResidencesQuery),
     responses(
-        (status = 200, description = "A page of applications", body = Page<ResidenceReview>),
+        (status = 200, description = "A page of applications; with `with_total=true` also `total`, the count of every application the filter matches", body = Page<ResidenceReview>),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
         (status = 422, description = "`validation_failed`: bad status, cursor or limit", body = ErrorBody)))]

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use entity::{communities, grids, households, residences, users};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::{
@@ -29,6 +30,7 @@ use crate::{
 };
 
 /// A community's applications for its staff, newest first, with the applicant's masked phone.
+/// With `with_total`, the page carries the count of every application the filter matches.
 pub async fn list_for_community<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
@@ -36,22 +38,25 @@ pub async fn list_for_community<C: ConnectionTrait>(
     query: ListResidencesQuery,
 ) -> ApiResult<Page<ResidenceReview>> {
     let community = managed_community(db, caller, community_id).await?;
-    let page = PageQuery {
-        cursor: query.cursor,
-        limit: query.limit,
-    };
+    let page = PageQuery::new(query.cursor, query.limit);
     let limit = page.limit();
-    let mut select = residences::Entity::find()
-        .filter(residences::Column::CommunityId.eq(community.id))
+    let mut filtered =
+        residences::Entity::find().filter(residences::Column::CommunityId.eq(community.id));
+    if let Some(status) = query.status {
+        filtered = filtered.filter(residences::Column::Status.eq(status));
+    }
+    let total = match query.with_total {
+        Some(true) => Some(filtered.clone().count(db).await?),
+        _ => None,
+    };
+    let mut select = filtered
         .order_by_desc(residences::Column::Id)
         .limit(limit + 1);
-    if let Some(status) = query.status {
-        select = select.filter(residences::Column::Status.eq(status));
-    }
     if let Some(before) = page.before_id()? {
         select = select.filter(residences::Column::Id.lt(before));
     }
-    let Page { items, next_cursor } = Page::from_rows(select.all(db).await?, limit, |r| r.id);
+    let mut page = Page::from_rows(select.all(db).await?, limit, |r| r.id).with_total(total);
+    let items = std::mem::take(&mut page.items);
 
     let users = by_ids::<users::Entity, _>(db, items.iter().map(|r| r.user_id), |u| u.id).await?;
     let households = households_of(db, &items).await?;
@@ -74,7 +79,7 @@ pub async fn list_for_community<C: ConnectionTrait>(
         })
         .collect();
     name_grids(db, items.iter_mut().map(|i| &mut i.residence)).await?;
-    Ok(Page { items, next_cursor })
+    Ok(page.with_items(items))
 }
 
 /// Approves a pending application: finds or creates the household of the address, places it

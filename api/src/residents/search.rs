@@ -68,8 +68,9 @@ pub async fn search<C: ConnectionTrait>(
     if let Some(before) = page.before_id()? {
         select = select.filter(users::Column::Id.lt(before));
     }
-    let rows = Page::from_rows(select.all(db).await?, page.limit(), |u| u.id);
-    let ids: Vec<i64> = rows.items.iter().map(|u| u.id).collect();
+    let mut rows = Page::from_rows(select.all(db).await?, page.limit(), |u| u.id);
+    let users = std::mem::take(&mut rows.items);
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
     let grids = grids_of(db, community_id, &ids).await?;
     let balances: HashMap<i64, i64> = points_wallets::Entity::find()
         .filter(points_wallets::Column::UserId.is_in(ids))
@@ -78,8 +79,7 @@ pub async fn search<C: ConnectionTrait>(
         .into_iter()
         .map(|w| (w.user_id, w.balance))
         .collect();
-    let items = rows
-        .items
+    let items = users
         .into_iter()
         .map(|u| {
             let grid = grids.get(&u.id);
@@ -93,10 +93,7 @@ pub async fn search<C: ConnectionTrait>(
             }
         })
         .collect();
-    Ok(Page {
-        items,
-        next_cursor: rows.next_cursor,
-    })
+    Ok(rows.with_items(items))
 }
 
 /// The grid of each user's newest approved residence in the community that has one: three

@@ -297,6 +297,7 @@ pub async fn list<C: ConnectionTrait>(
     Ok(Page {
         items,
         next_cursor: page.next_cursor,
+        total: None,
     })
 }
 

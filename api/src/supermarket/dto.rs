@@ -8,8 +8,6 @@ use validator::{Validate, ValidationError};
 
 pub use entity::redemptions::RedemptionStatus;
 
-use crate::pagination::PageQuery;
-
 fn pickup_code(code: &str) -> Result<(), ValidationError> {
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
@@ -211,14 +209,44 @@ impl From<goods::Model> for GoodsView {
     }
 }
 
-/// A community's shelf: on-shelf goods with stock, newest first, as cached (answered as
-/// `for_me::ShelfForMe`, with what each item means for the caller).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct GoodsList {
-    /// Community.
-    pub community_id: i64,
-    /// Goods.
-    pub items: Vec<GoodsView>,
+/// `GET /communities/{id}/goods`: the shelf, newest first, filtered and paged.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ShelfQuery {
+    /// Only goods of this category (exact match, after trimming), as listed by
+    /// `GET /communities/{id}/goods/categories`.
+    #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
+    #[validate(
+        length(min = 1, max = 32, message = "分类须为1到32个字"),
+        custom(function = "crate::text::line")
+    )]
+    #[param(min_length = 1, max_length = 32)]
+    pub category: Option<String>,
+    /// Only goods whose name or description contains this keyword (after trimming, 1 to 32
+    /// characters); letters match in either case, and `%` and `_` are plain characters.
+    #[serde(default, deserialize_with = "crate::fields::trimmed_opt")]
+    #[validate(
+        length(min = 1, max = 32, message = "搜索关键词须为1到32个字"),
+        custom(function = "crate::text::line")
+    )]
+    #[param(min_length = 1, max_length = 32)]
+    pub q: Option<String>,
+    /// The `next_cursor` of the previous page, with the same `category` and `q`.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[validate(range(min = 1, max = 100, message = "每页数量须在 1 到 100 之间"))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+}
+
+/// A category of a community's shelf and how many of the goods on it belong to it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryCount {
+    /// The category, as `category=` takes it.
+    pub category: String,
+    /// Goods on the shelf (on sale, with stock) of this category.
+    pub count: u64,
 }
 
 /// One line of the staff's stock book. For every item,
@@ -233,15 +261,6 @@ pub struct InventoryItem {
     pub pending_units: i64,
     /// Units handed out at pickup.
     pub fulfilled_units: i64,
-}
-
-/// `GET /communities/{id}/goods/inventory`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Inventory {
-    /// Community.
-    pub community_id: i64,
-    /// Every goods item of the community, newest first.
-    pub items: Vec<InventoryItem>,
 }
 
 /// `POST /redemptions`.
@@ -336,17 +355,15 @@ pub struct CommunityRedemptionsQuery {
     pub from: Option<DateTime<Utc>>,
     /// Created before this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,
+    /// `true` adds `total`, the count of every redemption these filters match (e.g. the
+    /// badge of pending pickups with `status=pending`).
+    pub with_total: Option<bool>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[validate(range(min = 1, max = 100, message = "每页数量须在 1 到 100 之间"))]
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-}
-
-/// The paging part of a query.
-pub fn page(cursor: Option<String>, limit: Option<u64>) -> PageQuery {
-    PageQuery { cursor, limit }
 }
 
 /// `POST /communities/{id}/redemptions/verify`.

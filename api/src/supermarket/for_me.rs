@@ -17,13 +17,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    dto::{GoodsList, GoodsView, RedemptionStatus},
+    dto::{GoodsView, RedemptionStatus},
     eligibility,
 };
 use crate::{
     auth::Caller,
     clock::month_start,
     error::{ApiError, ApiResult},
+    pagination::Page,
 };
 
 /// Why the caller cannot redeem an item now; the first that applies, in this order. Each
@@ -61,27 +62,16 @@ pub struct GoodsForMe {
     pub reason: Option<RedeemBlock>,
 }
 
-/// A community's shelf with what each item means for the caller.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ShelfForMe {
-    /// Community.
-    pub community_id: i64,
-    /// On-shelf goods with stock, newest first.
-    pub items: Vec<GoodsForMe>,
-}
-
-/// The shelf (the cached `GoodsList` text) for the caller.
+/// A page of the shelf for the caller.
 pub async fn shelf<C: ConnectionTrait>(
     db: &C,
     caller: Option<&Caller>,
     now: DateTime<Utc>,
-    text: &str,
-) -> ApiResult<ShelfForMe> {
-    let list: GoodsList = serde_json::from_str(text).map_err(ApiError::internal)?;
-    Ok(ShelfForMe {
-        community_id: list.community_id,
-        items: for_caller(db, caller, now, list.items).await?,
-    })
+    mut page: Page<GoodsView>,
+) -> ApiResult<Page<GoodsForMe>> {
+    let items = std::mem::take(&mut page.items);
+    let items = for_caller(db, caller, now, items).await?;
+    Ok(page.with_items(items))
 }
 
 /// One goods item for the caller.

@@ -7,10 +7,13 @@ use entity::{communities, goods, goods_restocks};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 
-use super::dto::{CreateGoods, GoodsList, GoodsView, RestockInput, UpdateGoods};
+use super::{
+    dto::{CreateGoods, GoodsView, RestockInput, ShelfQuery, UpdateGoods},
+    shelf,
+};
 use crate::{
     audit::{self, Audit},
     auth::{
@@ -22,12 +25,13 @@ use crate::{
     error::{ApiError, ApiResult},
     idempotency::Claim,
     media::{self, MediaPurpose, MediaStore, Upload},
+    pagination::{Page, PageQuery},
 };
 
 /// How long a community's shelf stays cached.
 const SHELF_TTL: Duration = Duration::from_secs(60);
 
-/// The cache key of a community's shelf.
+/// The cache key of a community's shelf (its first page without filters).
 pub fn shelf_key(community_id: i64) -> String {
     format!("supermarket:shelf:{community_id}")
 }
@@ -284,39 +288,50 @@ pub async fn restock(
     Ok(view)
 }
 
-/// A community's shelf as JSON text (the serialized `GoodsList`, kept as text so a cached
-/// shelf is served without parsing): on-shelf goods with stock, newest first. Served from
-/// the cache for up to `SHELF_TTL`; every change of the community's goods drops the entry.
+/// A page of a community's shelf as JSON text (a serialized `Page<GoodsView>`, kept as text so
+/// a cached page is served without parsing): on-shelf goods with stock, newest first by id,
+/// filtered by `category` and `q` (see `shelf::on_shelf`). The first page without filters
+/// at the default size, what the mini-program opens with, is served from the cache for up
+/// to `SHELF_TTL`; every change of the community's goods drops it.
 pub async fn shelf<C: ConnectionTrait>(
     db: &C,
     cache: &Cache,
     community_id: i64,
-) -> ApiResult<String> {
+    query: ShelfQuery,
+) -> ApiResult<Page<GoodsView>> {
+    let page = PageQuery::new(query.cursor.clone(), query.limit);
+    let cached = page.cursor().is_none()
+        && page.limit() == PageQuery::new(None, None).limit()
+        && query.category.is_none()
+        && query.q.is_none();
     let key = shelf_key(community_id);
-    if let Some(text) = cache.get(&key).await {
-        return Ok(text);
+    if cached {
+        if let Some(page) = cache
+            .get(&key)
+            .await
+            .and_then(|text| serde_json::from_str(&text).ok())
+        {
+            return Ok(page);
+        }
     }
     communities::Entity::find_by_id(community_id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("community"))?;
-    let items = goods::Entity::find()
-        .filter(goods::Column::CommunityId.eq(community_id))
-        .filter(goods::Column::OnShelf.eq(true))
-        .filter(goods::Column::Stock.gt(0))
+    let mut select = shelf::on_shelf(community_id, &query)
         .order_by_desc(goods::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(GoodsView::from)
-        .collect();
-    let text = serde_json::to_string(&GoodsList {
-        community_id,
-        items,
-    })
-    .map_err(ApiError::internal)?;
-    cache.set(&key, &text, SHELF_TTL).await;
-    Ok(text)
+        .limit(page.limit() + 1);
+    if let Some(before) = page.before_id()? {
+        select = select.filter(goods::Column::Id.lt(before));
+    }
+    let mut page = Page::from_rows(select.all(db).await?, page.limit(), |g| g.id);
+    let items = std::mem::take(&mut page.items);
+    let page = page.with_items(items.into_iter().map(GoodsView::from).collect());
+    if cached {
+        let text = serde_json::to_string(&page).map_err(ApiError::internal)?;
+        cache.set(&key, &text, SHELF_TTL).await;
+    }
+    Ok(page)
 }
 
 /// One goods item, on or off the shelf (a redemption keeps pointing at it), for anyone.

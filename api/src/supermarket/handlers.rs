@@ -5,8 +5,8 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use super::{
     desk,
     dto::*,
-    for_me::{self, GoodsForMe, ShelfForMe},
-    goods, pickup, redemptions, verification,
+    for_me::{self, GoodsForMe},
+    goods, pickup, redemptions, shelf, verification,
 };
 use crate::{
     auth::{AuthUser, MaybeAuthUser},
@@ -14,7 +14,7 @@ use crate::{
     extract::{ValidatedJson, ValidatedQuery},
     idempotency::{self, Idempotent},
     media::{ImageForm, ImageUpload},
-    pagination::Page,
+    pagination::{Page, PageQuery},
     state::AppState,
 };
 
@@ -55,41 +55,66 @@ pub async fn create_goods(
     .await
 }
 
-/// A community's shelf: on-shelf goods with stock, newest first (cached for up to 60 s,
-/// refreshed on every change of the community's goods). Each item says what it means for
-/// the caller (`remaining_for_me`, `can_redeem`, `reason`); a token is optional, and without
-/// one every item answers `can_redeem: false` with `reason: login_required`.
+/// A community's shelf: on-shelf goods with stock, newest first by id, page by page,
+/// filtered by `category` (exact) and `q` (a keyword in the name or description). The first
+/// page without filters is cached for up to 60 s and refreshed on every change of the
+/// community's goods. Each item says what it means for the caller (`remaining_for_me`,
+/// `can_redeem`, `reason`); a token is optional, and without one every item answers
+/// `can_redeem: false` with `reason: login_required`.
 #[utoipa::path(get, path = "/api/v1/communities/{id}/goods", tag = "supermarket", security((), ("bearer" = [])),
-    params(("id" = i64, Path, description = "Community id")),
+    params(("id" = i64, Path, description = "Community id"), ShelfQuery),
     responses(
-        (status = 200, description = "The shelf, for the caller", body = ShelfForMe),
+        (status = 200, description = "A page of the shelf, for the caller; an empty page when nothing matches", body = Page<GoodsForMe>),
         (status = 401, description = "`token_expired`, `unauthorized`: a token was sent and is not good (send none to browse anonymously)", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such community", body = ErrorBody)))]
+        (status = 404, description = "`not_found`: no such community", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: bad category, keyword, cursor or limit", body = ErrorBody)))]
 pub async fn list_goods(
     state: web::Data<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
     id: web::Path<i64>,
+    query: ValidatedQuery<ShelfQuery>,
 ) -> ApiResult<HttpResponse> {
     let db = state.db.conn();
-    let text = goods::shelf(db, &state.cache, id.into_inner()).await?;
+    let page = goods::shelf(db, &state.cache, id.into_inner(), query.0).await?;
     let now = state.clock.now();
-    Ok(HttpResponse::Ok().json(for_me::shelf(db, caller.as_ref(), now, &text).await?))
+    Ok(HttpResponse::Ok().json(for_me::shelf(db, caller.as_ref(), now, page).await?))
+}
+
+/// The categories of a community's shelf, each with how many goods on the shelf belong to
+/// it (public, like the shelf): most goods first, then by name; goods without a category
+/// are counted in none. The whole list in one page.
+#[utoipa::path(get, path = "/api/v1/communities/{id}/goods/categories", tag = "supermarket", security(()),
+    params(("id" = i64, Path, description = "Community id")),
+    responses(
+        (status = 200, description = "Every category of the shelf (`next_cursor` is null)", body = Page<CategoryCount>),
+        (status = 404, description = "`not_found`: no such community", body = ErrorBody)))]
+pub async fn list_goods_categories(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let page = shelf::categories(state.db.conn(), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// The stock book of a community's supermarket (its staff): every goods item, on the shelf
-/// or off it, with the units pending pickup and handed out. Never cached.
+/// or off it, newest first by id, page by page, with the units pending pickup and handed
+/// out. Never cached.
 #[utoipa::path(get, path = "/api/v1/communities/{id}/goods/inventory", tag = "supermarket",
-    params(("id" = i64, Path, description = "Community id")),
+    params(("id" = i64, Path, description = "Community id"), PageQuery),
     responses(
-        (status = 200, description = "Every goods item with its counts", body = Inventory),
+        (status = 200, description = "A page of goods items with their counts", body = Page<InventoryItem>),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody)))]
+        (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: bad cursor or limit", body = ErrorBody)))]
 pub async fn goods_inventory(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     id: web::Path<i64>,
+    query: ValidatedQuery<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let inventory = super::inventory::inventory(state.db.conn(), &caller, id.into_inner()).await?;
+    let (community_id, page) = (id.into_inner(), query.0);
+    let inventory =
+        super::inventory::inventory(state.db.conn(), &caller, community_id, page).await?;
     Ok(HttpResponse::Ok().json(inventory))
 }
 
@@ -338,11 +363,12 @@ pub async fn verify_redemption(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// A community's redemptions for its staff, newest first, by state and creation time.
+/// A community's redemptions for its staff, newest first, by state and creation time. The
+/// badge of pickups waiting is `?status=pending&with_total=true`.
 #[utoipa::path(get, path = "/api/v1/communities/{id}/redemptions", tag = "supermarket",
     params(("id" = i64, Path, description = "Community id"), CommunityRedemptionsQuery),
     responses(
-        (status = 200, description = "A page of redemptions with who redeemed (masked), without pickup codes", body = Page<StaffRedemptionView>),
+        (status = 200, description = "A page of redemptions with who redeemed (masked), without pickup codes; with `with_total=true` also `total`, the count of every redemption the filters match", body = Page<StaffRedemptionView>),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
         (status = 422, description = "`validation_failed`: bad status, time, cursor or limit", body = ErrorBody)))]

@@ -9,24 +9,31 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::dto::{GoodsView, Inventory, InventoryItem, RedemptionStatus};
+use super::dto::{GoodsView, InventoryItem, RedemptionStatus};
 use crate::{
     auth::{scope::managed_community, Caller},
     error::ApiResult,
+    pagination::{Page, PageQuery},
 };
 
-/// Every goods item of the community (newest first) with its counts, for its staff.
+/// A page of the community's goods items (newest first by id) with their counts, for its
+/// staff.
 pub async fn inventory<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
     community_id: i64,
-) -> ApiResult<Inventory> {
+    page: PageQuery,
+) -> ApiResult<Page<InventoryItem>> {
     managed_community(db, caller, community_id).await?;
-    let rows = goods::Entity::find()
+    let mut select = goods::Entity::find()
         .filter(goods::Column::CommunityId.eq(community_id))
         .order_by_desc(goods::Column::Id)
-        .all(db)
-        .await?;
+        .limit(page.limit() + 1);
+    if let Some(before) = page.before_id()? {
+        select = select.filter(goods::Column::Id.lt(before));
+    }
+    let mut page = Page::from_rows(select.all(db).await?, page.limit(), |g| g.id);
+    let rows = std::mem::take(&mut page.items);
     let units: Vec<(i64, RedemptionStatus, Option<i64>)> = redemptions::Entity::find()
         .select_only()
         .column(redemptions::Column::GoodsId)
@@ -38,6 +45,7 @@ pub async fn inventory<C: ConnectionTrait>(
             "units",
         )
         .filter(redemptions::Column::CommunityId.eq(community_id))
+        .filter(redemptions::Column::GoodsId.is_in(rows.iter().map(|g| g.id)))
         .filter(
             redemptions::Column::Status
                 .is_in([RedemptionStatus::Pending, RedemptionStatus::Fulfilled]),
@@ -61,8 +69,5 @@ pub async fn inventory<C: ConnectionTrait>(
             goods: GoodsView::from(g),
         })
         .collect();
-    Ok(Inventory {
-        community_id,
-        items,
-    })
+    Ok(page.with_items(items))
 }

@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod pickup;
 pub mod redemptions;
 pub mod release;
+pub mod shelf;
 pub mod sweeper;
 pub mod verification;
 
@@ -24,6 +25,7 @@ use utoipa::OpenApi;
     paths(
         handlers::create_goods,
         handlers::list_goods,
+        handlers::list_goods_categories,
         handlers::goods_inventory,
         handlers::get_goods,
         handlers::update_goods,
@@ -42,8 +44,8 @@ use utoipa::OpenApi;
         dto::UpdateGoods,
         dto::RestockInput,
         dto::GoodsView,
+        dto::CategoryCount,
         dto::InventoryItem,
-        dto::Inventory,
         dto::CreateRedemption,
         dto::RedemptionStatus,
         dto::GoodsSummary,
@@ -52,8 +54,7 @@ use utoipa::OpenApi;
         dto::RedemptionDetail,
         dto::StaffRedemptionView,
         for_me::RedeemBlock,
-        for_me::GoodsForMe,
-        for_me::ShelfForMe
+        for_me::GoodsForMe
     ))
 )]
 pub struct Doc;
@@ -64,6 +65,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/communities/{id}/goods")
             .route(web::get().to(handlers::list_goods))
             .route(web::post().to(handlers::create_goods)),
+    )
+    .route(
+        "/communities/{id}/goods/categories",
+        web::get().to(handlers::list_goods_categories),
     )
     .route(
         "/communities/{id}/goods/inventory",

@@ -11,13 +11,14 @@ use entity::{goods, redemptions};
 use rand::Rng;
 use sea_orm::{
     sea_query::{Expr, ExprTrait, OnConflict},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::{
     desk::staff_views,
     dto::{
-        page, CommunityRedemptionsQuery, CreateRedemption, GoodsSummary, MyRedemptionsQuery,
+        CommunityRedemptionsQuery, CreateRedemption, GoodsSummary, MyRedemptionsQuery,
         RedemptionStatus, RedemptionView, StaffRedemptionView,
     },
     eligibility,
@@ -33,7 +34,7 @@ use crate::{
     db::Db,
     error::{ApiError, ApiResult},
     idempotency::Claim,
-    pagination::Page,
+    pagination::{Page, PageQuery},
     points::ledger::{self, Change, Kind},
 };
 
@@ -234,7 +235,7 @@ pub async fn list_mine<C: ConnectionTrait>(
     caller: &Caller,
     query: MyRedemptionsQuery,
 ) -> ApiResult<Page<RedemptionView>> {
-    let page = page(query.cursor, query.limit);
+    let page = PageQuery::new(query.cursor, query.limit);
     let mut select = redemptions::Entity::find()
         .filter(redemptions::Column::UserId.eq(caller.id()))
         .order_by_desc(redemptions::Column::Id)
@@ -245,15 +246,14 @@ pub async fn list_mine<C: ConnectionTrait>(
     if let Some(before) = page.before_id()? {
         select = select.filter(redemptions::Column::Id.lt(before));
     }
-    let rows = Page::from_rows(select.all(db).await?, page.limit(), |r| r.id);
-    Ok(Page {
-        items: views(db, rows.items, true).await?,
-        next_cursor: rows.next_cursor,
-    })
+    let mut rows = Page::from_rows(select.all(db).await?, page.limit(), |r| r.id);
+    let items = views(db, std::mem::take(&mut rows.items), true).await?;
+    Ok(rows.with_items(items))
 }
 
 /// A community's redemptions for its staff, newest first, with who redeemed (masked); pickup
-/// codes are left out.
+/// codes are left out. With `with_total`, the page carries the count of every redemption the
+/// filters match (the badge of pending pickups: `status=pending&with_total=true`).
 pub async fn list_for_community<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
@@ -266,28 +266,31 @@ pub async fn list_for_community<C: ConnectionTrait>(
         }
     }
     managed_community(db, caller, community_id).await?;
-    let page = page(query.cursor, query.limit);
-    let mut select = redemptions::Entity::find()
-        .filter(redemptions::Column::CommunityId.eq(community_id))
-        .order_by_desc(redemptions::Column::Id)
-        .limit(page.limit() + 1);
+    let page = PageQuery::new(query.cursor, query.limit);
+    let mut filtered =
+        redemptions::Entity::find().filter(redemptions::Column::CommunityId.eq(community_id));
     if let Some(status) = query.status {
-        select = select.filter(redemptions::Column::Status.eq(status));
+        filtered = filtered.filter(redemptions::Column::Status.eq(status));
     }
     if let Some(from) = query.from {
-        select = select.filter(redemptions::Column::CreatedAt.gte(from));
+        filtered = filtered.filter(redemptions::Column::CreatedAt.gte(from));
     }
     if let Some(to) = query.to {
-        select = select.filter(redemptions::Column::CreatedAt.lt(to));
+        filtered = filtered.filter(redemptions::Column::CreatedAt.lt(to));
     }
+    let total = match query.with_total {
+        Some(true) => Some(filtered.clone().count(db).await?),
+        _ => None,
+    };
+    let mut select = filtered
+        .order_by_desc(redemptions::Column::Id)
+        .limit(page.limit() + 1);
     if let Some(before) = page.before_id()? {
         select = select.filter(redemptions::Column::Id.lt(before));
     }
-    let rows = Page::from_rows(select.all(db).await?, page.limit(), |r| r.id);
-    Ok(Page {
-        items: staff_views(db, rows.items, false).await?,
-        next_cursor: rows.next_cursor,
-    })
+    let mut rows = Page::from_rows(select.all(db).await?, page.limit(), |r| r.id);
+    let items = staff_views(db, std::mem::take(&mut rows.items), false).await?;
+    Ok(rows.with_items(items).with_total(total))
 }
 
 /// One redemption as an answer; `with_code` when the caller may see its pickup code (its

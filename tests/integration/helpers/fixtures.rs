@@ -212,11 +212,7 @@ impl TestApp {
     pub async fn make_resident(&self, staff: &User, community: i64, user: &User) {
         let (status, mine) = self.get("/api/v1/me/residences", Some(&user.token)).await;
         assert_eq!(status, StatusCode::OK, "{mine}");
-        let list = mine
-            .as_array()
-            .or_else(|| mine["items"].as_array())
-            .cloned()
-            .unwrap_or_default();
+        let list = mine["items"].as_array().cloned().unwrap_or_default();
         if list
             .iter()
             .any(|r| r["community_id"] == community && r["status"] == "approved")

@@ -19,3 +19,17 @@ pub use fixtures::Street;
 pub use harness::{on_postgres, redis_url, TestApp};
 pub use invariants::assert_ledger_invariants;
 pub use pictures::*;
+
+/// How many migrations `Migrator::down` undoes to undo `name` (it and every later one).
+pub fn migrations_from(name: &str) -> u32 {
+    use migration::MigratorTrait;
+    let names: Vec<String> = migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| n == name)
+        .unwrap_or_else(|| panic!("no migration {name}"));
+    u32::try_from(names.len() - at).unwrap()
+}

@@ -14,8 +14,8 @@ use crate::{
     state::AppState,
 };
 
-/// Lists communities (public): nearest first with `distance_m` when `lat` and `lng` are given,
-/// otherwise newest first by id, page by page.
+/// Lists communities (public), page by page: nearest first with `distance_m` when `lat` and
+/// `lng` are given, otherwise newest first by id.
 #[utoipa::path(
     get,
     path = "/api/v1/communities",
@@ -23,12 +23,13 @@ use crate::{
     security(()),
     params(CommunityListQuery),
     responses(
-        (status = 200, description = "With `lat`/`lng`: up to `limit` communities within `radius_m`, \
-            nearest first, each with `distance_m`, and no `next_cursor`. Without them: a page of \
-            communities, newest first by id; pass `next_cursor` as `cursor` for the next page.",
+        (status = 200, description = "With `lat`/`lng`: a page of the communities within \
+            `radius_m`, nearest first (ties by id), each with `distance_m`. Without them: a page of \
+            communities, newest first by id. Either way pass `next_cursor` as `cursor`, with the \
+            same `lat`, `lng`, `radius_m` and `street_id`, for the next page.",
             body = Page<CommunityView>),
         (status = 422, description = "Invalid query: coordinates out of range or only one of them, \
-            bad limit, radius or cursor", body = ErrorBody),
+            bad limit or radius, or a `cursor` that is malformed or from another query", body = ErrorBody),
     )
 )]
 pub async fn list_communities(

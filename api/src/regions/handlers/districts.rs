@@ -6,32 +6,34 @@ use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
     extract::{ValidatedJson, ValidatedQuery},
+    pagination::{Page, PageQuery},
     regions::{
         dto::{
-            CreateDistrict, CreateStreet, DistrictListQuery, DistrictTree, DistrictView,
-            StreetView, UpdateDistrict, UpdateStreet,
+            CreateDistrict, CreateStreet, DistrictTree, DistrictView, StreetView, UpdateDistrict,
+            UpdateStreet,
         },
         service::districts as service,
     },
     state::AppState,
 };
 
-/// Lists every district with its streets (public).
+/// Lists the districts with their streets (public), page by page.
 #[utoipa::path(
     get,
     path = "/api/v1/districts",
     tag = "regions",
     security(()),
+    params(PageQuery),
     responses(
-        (status = 200, description = "Districts by id, each with its streets by id", body = Vec<DistrictTree>),
-        (status = 422, description = "Unknown query parameters", body = ErrorBody),
+        (status = 200, description = "A page of districts by id ascending, each with all its streets by id", body = Page<DistrictTree>),
+        (status = 422, description = "`validation_failed`: bad cursor or limit, or unknown query parameters", body = ErrorBody),
     )
 )]
 pub async fn list_districts(
     state: web::Data<AppState>,
-    _query: ValidatedQuery<DistrictListQuery>,
+    ValidatedQuery(query): ValidatedQuery<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let districts = service::list_districts(state.db.conn()).await?;
+    let districts = service::list_districts(state.db.conn(), query).await?;
     Ok(HttpResponse::Ok().json(districts))
 }
 

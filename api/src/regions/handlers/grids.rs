@@ -6,6 +6,7 @@ use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
     extract::{ValidatedJson, ValidatedQuery},
+    pagination::{Page, PageQuery},
     regions::{
         dto::{CreateGrid, GridView, LocateQuery, UpdateGrid},
         service::grids as service,
@@ -13,23 +14,25 @@ use crate::{
     state::AppState,
 };
 
-/// The grids of a community (public).
+/// The grids of a community (public), page by page.
 #[utoipa::path(
     get,
     path = "/api/v1/communities/{id}/grids",
     tag = "regions",
     security(()),
-    params(("id" = i64, Path, description = "Community id")),
+    params(("id" = i64, Path, description = "Community id"), PageQuery),
     responses(
-        (status = 200, description = "The community's grids by id", body = Vec<GridView>),
+        (status = 200, description = "A page of the community's grids by id ascending", body = Page<GridView>),
         (status = 404, description = "No such community", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: bad cursor or limit", body = ErrorBody),
     )
 )]
 pub async fn list_grids(
     state: web::Data<AppState>,
     path: web::Path<i64>,
+    ValidatedQuery(query): ValidatedQuery<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let grids = service::list_grids(state.db.conn(), path.into_inner()).await?;
+    let grids = service::list_grids(state.db.conn(), path.into_inner(), query).await?;
     Ok(HttpResponse::Ok().json(grids))
 }
 

@@ -1,18 +1,18 @@
 //! Communities: platform admins create and delete them, street admins edit them, anyone finds
 //! them (nearest first or page by page).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use entity::{communities, grids, households, residences, role_assignments, streets};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::{json, Value};
 
 use super::{
-    boundary_json, name_taken, parse_boundary, still_referenced, street_and_district_names,
+    boundary_json, name_taken, nearest, parse_boundary, still_referenced, street_and_district_names,
 };
 use crate::{
     audit::{self, Audit},
@@ -20,19 +20,16 @@ use crate::{
     db::Db,
     error::{ApiError, ApiResult},
     pagination::{Page, PageQuery},
-    regions::{
-        dto::{
-            CommunityListQuery, CommunityView, CreateCommunity, UpdateCommunity, DEFAULT_LIMIT,
-            DEFAULT_RADIUS_M,
-        },
-        geo::{self, LngSpan},
+    regions::dto::{
+        CommunityListQuery, CommunityView, CreateCommunity, UpdateCommunity, DEFAULT_LIMIT,
+        DEFAULT_RADIUS_M,
     },
 };
 
 const COMMUNITY_IN_USE: &str = "该社区仍有网格、住户、住户登记或工作人员，不能删除";
 
 /// Views of communities, each with its distance when known.
-async fn views<C: ConnectionTrait>(
+pub(super) async fn views<C: ConnectionTrait>(
     db: &C,
     rows: Vec<(communities::Model, Option<f64>)>,
 ) -> ApiResult<Vec<CommunityView>> {
@@ -100,32 +97,28 @@ pub async fn get_community<C: ConnectionTrait>(db: &C, id: i64) -> ApiResult<Com
     view(db, community).await
 }
 
-/// Communities nearest first around `lat`/`lng`, or every community newest first by id.
+/// Communities nearest first around `lat`/`lng`, or every community newest first by id;
+/// page by page either way.
 pub async fn list_communities<C: ConnectionTrait>(
     db: &C,
     query: CommunityListQuery,
 ) -> ApiResult<Page<CommunityView>> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    let page = PageQuery::new(query.cursor, Some(limit));
     match (query.lat, query.lng) {
         (Some(lat), Some(lng)) => {
-            if query.cursor.is_some() {
-                return Err(ApiError::field("cursor", "按距离查询时不支持分页游标"));
-            }
-            let radius = f64::from(query.radius_m.unwrap_or(DEFAULT_RADIUS_M));
-            let items = nearest(db, lat, lng, radius, query.street_id, limit).await?;
-            Ok(Page {
-                items,
-                next_cursor: None,
-            })
+            let near = nearest::Near {
+                lat,
+                lng,
+                radius_m: query.radius_m.unwrap_or(DEFAULT_RADIUS_M),
+                street_id: query.street_id,
+            };
+            nearest::nearest(db, &near, &page).await
         }
         (None, None) => {
             if query.radius_m.is_some() {
                 return Err(ApiError::field("radius_m", "搜索半径须与经纬度一起提供"));
             }
-            let page = PageQuery {
-                cursor: query.cursor,
-                limit: Some(limit),
-            };
             let mut select = communities::Entity::find()
                 .order_by_desc(communities::Column::Id)
                 .limit(limit + 1);
@@ -135,75 +128,14 @@ pub async fn list_communities<C: ConnectionTrait>(
             if let Some(street_id) = query.street_id {
                 select = select.filter(communities::Column::StreetId.eq(street_id));
             }
-            let page = Page::from_rows(select.all(db).await?, limit, |c| c.id);
-            let rows = page.items.into_iter().map(|c| (c, None)).collect();
-            Ok(Page {
-                items: views(db, rows).await?,
-                next_cursor: page.next_cursor,
-            })
+            let mut page = Page::from_rows(select.all(db).await?, limit, |c| c.id);
+            let rows = std::mem::take(&mut page.items).into_iter();
+            let items = views(db, rows.map(|c| (c, None)).collect()).await?;
+            Ok(page.with_items(items))
         }
         (Some(_), None) => Err(ApiError::field("lng", "经度须与纬度同时提供")),
         (None, Some(_)) => Err(ApiError::field("lat", "纬度须与经度同时提供")),
     }
-}
-
-/// Up to `limit` communities within `radius` metres, nearest first: a bounding box in SQL over
-/// centres only, exact distances here, then the few full rows.
-async fn nearest<C: ConnectionTrait>(
-    db: &C,
-    lat: f64,
-    lng: f64,
-    radius: f64,
-    street_id: Option<i64>,
-    limit: u64,
-) -> ApiResult<Vec<CommunityView>> {
-    let area = geo::search_box(lat, lng, radius);
-    let mut select = communities::Entity::find()
-        .select_only()
-        .columns([
-            communities::Column::Id,
-            communities::Column::Lat,
-            communities::Column::Lng,
-        ])
-        .filter(communities::Column::Lat.between(area.min_lat, area.max_lat));
-    select = match area.lng {
-        LngSpan::All => select,
-        LngSpan::Between(west, east) => select.filter(communities::Column::Lng.between(west, east)),
-        LngSpan::Wrapped { east_of, west_of } => select.filter(
-            Condition::any()
-                .add(communities::Column::Lng.gte(east_of))
-                .add(communities::Column::Lng.lte(west_of)),
-        ),
-    };
-    if let Some(street_id) = street_id {
-        select = select.filter(communities::Column::StreetId.eq(street_id));
-    }
-    let mut hits: Vec<(f64, i64)> = select
-        .into_tuple::<(i64, f64, f64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, c_lat, c_lng)| (geo::haversine_m(lat, lng, c_lat, c_lng), id))
-        .filter(|(d, _)| *d <= radius)
-        .collect();
-    hits.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    if hits.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut rows: HashMap<i64, communities::Model> = communities::Entity::find()
-        .filter(communities::Column::Id.is_in(hits.iter().map(|(_, id)| *id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    // A community deleted between the two reads is simply left out.
-    let rows = hits
-        .into_iter()
-        .filter_map(|(d, id)| Some((rows.remove(&id)?, Some(d))))
-        .collect();
-    views(db, rows).await
 }
 
 /// Creates a community in a street (platform admins only).

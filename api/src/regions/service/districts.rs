@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{communities, districts, role_assignments, streets};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -16,6 +16,7 @@ use crate::{
     auth::{scope::require_platform_admin, Caller, Role},
     db::Db,
     error::{ApiError, ApiResult},
+    pagination::{Page, PageQuery},
     regions::dto::{
         CreateDistrict, CreateStreet, DistrictTree, DistrictView, StreetView, UpdateDistrict,
         UpdateStreet,
@@ -40,14 +41,22 @@ fn street_view(s: streets::Model) -> StreetView {
     }
 }
 
-/// Every district with its streets, both by id.
-pub async fn list_districts<C: ConnectionTrait>(db: &C) -> ApiResult<Vec<DistrictTree>> {
-    let districts = districts::Entity::find()
+/// A page of districts by id ascending, each with every one of its streets by id.
+pub async fn list_districts<C: ConnectionTrait>(
+    db: &C,
+    page: PageQuery,
+) -> ApiResult<Page<DistrictTree>> {
+    let mut select = districts::Entity::find()
         .order_by_asc(districts::Column::Id)
-        .all(db)
-        .await?;
+        .limit(page.limit() + 1);
+    if let Some(after) = page.after_id()? {
+        select = select.filter(districts::Column::Id.gt(after));
+    }
+    let mut page = Page::from_rows(select.all(db).await?, page.limit(), |d| d.id);
+    let districts = std::mem::take(&mut page.items);
     let mut streets: BTreeMap<i64, Vec<StreetView>> = BTreeMap::new();
     for s in streets::Entity::find()
+        .filter(streets::Column::DistrictId.is_in(districts.iter().map(|d| d.id)))
         .order_by_asc(streets::Column::Id)
         .all(db)
         .await?
@@ -57,14 +66,15 @@ pub async fn list_districts<C: ConnectionTrait>(db: &C) -> ApiResult<Vec<Distric
             .or_default()
             .push(street_view(s));
     }
-    Ok(districts
+    let items = districts
         .into_iter()
         .map(|d| DistrictTree {
             streets: streets.remove(&d.id).unwrap_or_default(),
             id: d.id,
             name: d.name,
         })
-        .collect())
+        .collect();
+    Ok(page.with_items(items))
 }
 
 /// Creates a district (platform admins only).

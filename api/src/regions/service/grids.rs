@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::{communities, grids, households, residences, role_assignments, users};
 use sea_orm::{
     sea_query::OnConflict, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{json, Value};
 
@@ -20,6 +20,7 @@ use crate::{
     },
     db::Db,
     error::{ApiError, ApiResult},
+    pagination::{Page, PageQuery},
     regions::{
         dto::{CreateGrid, GridView, UpdateGrid, WorkerView},
         geo::Boundary,
@@ -105,14 +106,22 @@ async fn community_exists<C: ConnectionTrait>(db: &C, id: i64) -> ApiResult<()> 
 }
 
 /// The grids of a community, by id.
-pub async fn list_grids<C: ConnectionTrait>(db: &C, community_id: i64) -> ApiResult<Vec<GridView>> {
+pub async fn list_grids<C: ConnectionTrait>(
+    db: &C,
+    community_id: i64,
+    page: PageQuery,
+) -> ApiResult<Page<GridView>> {
     community_exists(db, community_id).await?;
-    let grids = grids::Entity::find()
+    let mut select = grids::Entity::find()
         .filter(grids::Column::CommunityId.eq(community_id))
         .order_by_asc(grids::Column::Id)
-        .all(db)
-        .await?;
-    views(db, grids).await
+        .limit(page.limit() + 1);
+    if let Some(after) = page.after_id()? {
+        select = select.filter(grids::Column::Id.gt(after));
+    }
+    let mut page = Page::from_rows(select.all(db).await?, page.limit(), |g| g.id);
+    let items = views(db, std::mem::take(&mut page.items)).await?;
+    Ok(page.with_items(items))
 }
 
 /// The grid of a community holding the point; 404 when none does.

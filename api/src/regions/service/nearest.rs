@@ -1,0 +1,145 @@
+//! Communities near a point, nearest first, page by page; the cursor is a position (a
+//! distance and an id), independent of how the candidates are found.
+
+use std::collections::HashMap;
+
+use entity::communities;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use super::communities::views;
+use crate::{
+    error::ApiResult,
+    pagination::{Page, PageQuery},
+    regions::{
+        dto::CommunityView,
+        geo::{self, LngSpan},
+    },
+};
+
+/// A page of the communities within `radius_m` of a point, nearest first (ties by id): a
+/// bounding box in SQL over centres only, exact distances here, then the page's full rows.
+/// The cursor is the position after the page's last community (see `near_cursor`), so it
+/// does not depend on how the candidates are found.
+pub async fn nearest<C: ConnectionTrait>(
+    db: &C,
+    near: &Near,
+    page: &PageQuery,
+) -> ApiResult<Page<CommunityView>> {
+    let after = match page.cursor() {
+        Some(cursor) => Some(near_cursor::decode(cursor, near)?),
+        None => None,
+    };
+    let radius = f64::from(near.radius_m);
+    let area = geo::search_box(near.lat, near.lng, radius);
+    let mut select = communities::Entity::find()
+        .select_only()
+        .columns([
+            communities::Column::Id,
+            communities::Column::Lat,
+            communities::Column::Lng,
+        ])
+        .filter(communities::Column::Lat.between(area.min_lat, area.max_lat));
+    select = match area.lng {
+        LngSpan::All => select,
+        LngSpan::Between(west, east) => select.filter(communities::Column::Lng.between(west, east)),
+        LngSpan::Wrapped { east_of, west_of } => select.filter(
+            Condition::any()
+                .add(communities::Column::Lng.gte(east_of))
+                .add(communities::Column::Lng.lte(west_of)),
+        ),
+    };
+    if let Some(street_id) = near.street_id {
+        select = select.filter(communities::Column::StreetId.eq(street_id));
+    }
+    let by_position = |a: &(f64, i64), b: &(f64, i64)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+    let mut hits: Vec<(f64, i64)> = select
+        .into_tuple::<(i64, f64, f64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, lat, lng)| (geo::haversine_m(near.lat, near.lng, lat, lng), id))
+        .filter(|(d, _)| *d <= radius)
+        .filter(|hit| after.is_none_or(|after| by_position(hit, &after).is_gt()))
+        .collect();
+    hits.sort_by(by_position);
+    hits.truncate(usize::try_from(page.limit() + 1).unwrap_or(usize::MAX));
+    let mut page = Page::from_rows_keyed(hits, page.limit(), |hit| near_cursor::encode(*hit, near));
+    let hits = std::mem::take(&mut page.items);
+    if hits.is_empty() {
+        return Ok(page.with_items(Vec::new()));
+    }
+    let mut rows: HashMap<i64, communities::Model> = communities::Entity::find()
+        .filter(communities::Column::Id.is_in(hits.iter().map(|(_, id)| *id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    // A community deleted between the two reads is simply left out.
+    let rows = hits
+        .into_iter()
+        .filter_map(|(d, id)| Some((rows.remove(&id)?, Some(d))))
+        .collect();
+    Ok(page.with_items(views(db, rows).await?))
+}
+
+/// A nearest-first query: the point, the radius and the street filter.
+pub struct Near {
+    /// Latitude of the point.
+    pub lat: f64,
+    /// Longitude of the point.
+    pub lng: f64,
+    /// Search radius in metres.
+    pub radius_m: u32,
+    /// Only this street's communities.
+    pub street_id: Option<i64>,
+}
+
+/// The cursor of a nearest-first page: the position of the last community shown (its exact
+/// distance and its id) and a fingerprint of the query, opaque (base64url). A cursor of
+/// another point, radius or street filter is refused, as is anything not made here.
+pub mod near_cursor {
+    use sha2::{Digest, Sha256};
+
+    use super::Near;
+    use crate::{
+        error::ApiError,
+        pagination::{bad_cursor, opaque},
+    };
+
+    /// The cursor after the community `id` at `distance` metres.
+    pub fn encode((distance, id): (f64, i64), near: &Near) -> String {
+        let mut key = [0u8; 24];
+        key[..8].copy_from_slice(&distance.to_bits().to_be_bytes());
+        key[8..16].copy_from_slice(&id.to_be_bytes());
+        key[16..].copy_from_slice(&fingerprint(near));
+        opaque::encode(&key)
+    }
+
+    /// The position a cursor points after, or 422 `validation_failed` on `cursor`.
+    pub fn decode(cursor: &str, near: &Near) -> Result<(f64, i64), ApiError> {
+        let key = opaque::decode::<24>(cursor)?;
+        let word = |at: usize| <[u8; 8]>::try_from(&key[at..at + 8]).unwrap_or_default();
+        let distance = f64::from_bits(u64::from_be_bytes(word(0)));
+        let id = i64::from_be_bytes(word(8));
+        let valid = word(16) == fingerprint(near) && distance.is_finite() && distance >= 0.0;
+        if valid && id > 0 {
+            Ok((distance, id))
+        } else {
+            Err(bad_cursor())
+        }
+    }
+
+    /// Eight bytes of a hash of the query, so that a cursor only continues its own query.
+    fn fingerprint(near: &Near) -> [u8; 8] {
+        let mut hash = Sha256::new();
+        hash.update(near.lat.to_bits().to_be_bytes());
+        hash.update(near.lng.to_bits().to_be_bytes());
+        hash.update(near.radius_m.to_be_bytes());
+        hash.update(near.street_id.unwrap_or(0).to_be_bytes());
+        let digest = hash.finalize();
+        let mut out = [0u8; 8];
+        out.copy_from_slice(&digest[..8]);
+        out
+    }
+}
