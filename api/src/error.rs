@@ -2,6 +2,8 @@
 
 use std::{borrow::Cow, collections::BTreeMap, fmt};
 
+pub use crate::error_code::ErrorCode;
+
 use actix_web::{
     http::{header, StatusCode},
     HttpResponse, ResponseError,
@@ -16,8 +18,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// The body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// Stable snake_case code for programs, e.g. `validation_failed`.
-    pub code: String,
+    /// Stable snake_case code for programs to switch on, e.g. `validation_failed`.
+    pub code: ErrorCode,
     /// Chinese message fit to show to the user.
     pub message: String,
     /// Per-field messages on validation failures.
@@ -32,7 +34,7 @@ pub struct ErrorBody {
 /// An error that answers with a status and an `ErrorBody`.
 pub struct ApiError {
     status: StatusCode,
-    code: Cow<'static, str>,
+    code: ErrorCode,
     message: Cow<'static, str>,
     fields: Option<BTreeMap<String, String>>,
     // Boxed: rarely set, and it keeps `ApiError` small enough to return by value.
@@ -45,12 +47,12 @@ impl ApiError {
     /// An error with the given status, code and message.
     pub fn new(
         status: StatusCode,
-        code: impl Into<Cow<'static, str>>,
+        code: ErrorCode,
         message: impl Into<Cow<'static, str>>,
     ) -> Self {
         ApiError {
             status,
-            code: code.into(),
+            code,
             message: message.into(),
             fields: None,
             details: None,
@@ -60,7 +62,7 @@ impl ApiError {
     }
 
     /// 400 with a code and message.
-    pub fn bad_request(code: &'static str, message: &'static str) -> Self {
+    pub fn bad_request(code: ErrorCode, message: &'static str) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
@@ -68,7 +70,7 @@ impl ApiError {
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "登录已失效，请重新登录",
         )
     }
@@ -77,7 +79,7 @@ impl ApiError {
     pub fn token_expired() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "token_expired",
+            ErrorCode::TokenExpired,
             "登录已过期，请刷新登录状态",
         )
     }
@@ -86,21 +88,21 @@ impl ApiError {
     pub fn invalid_credentials() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            ErrorCode::InvalidCredentials,
             "用户名或密码错误",
         )
     }
 
     /// 403: known caller without the needed role.
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "没有权限进行此操作")
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "没有权限进行此操作")
     }
 
     /// 403: nobody reviews, approves or adjusts for themselves.
     pub fn self_review_forbidden() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
-            "self_review_forbidden",
+            ErrorCode::SelfReviewForbidden,
             "不能审核或调整本人的事项，请由其他工作人员处理",
         )
     }
@@ -120,7 +122,7 @@ impl ApiError {
         };
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("{name}不存在或无权访问"),
         )
     }
@@ -136,22 +138,22 @@ impl ApiError {
     }
 
     /// 404 with a code and a message of its own (`not_found` names the thing in general).
-    pub fn missing(code: &'static str, message: &'static str) -> Self {
+    pub fn missing(code: ErrorCode, message: &'static str) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }
 
     /// 401 with a code and message (bad tokens with a reason of their own).
-    pub fn unauthenticated(code: &'static str, message: &'static str) -> Self {
+    pub fn unauthenticated(code: ErrorCode, message: &'static str) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
 
     /// 403 with a code and message.
-    pub fn refused(code: &'static str, message: &'static str) -> Self {
+    pub fn refused(code: ErrorCode, message: &'static str) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, message)
     }
 
     /// 409 with a code and message.
-    pub fn conflict(code: &'static str, message: &'static str) -> Self {
+    pub fn conflict(code: ErrorCode, message: &'static str) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
@@ -159,7 +161,7 @@ impl ApiError {
     pub fn validation(fields: BTreeMap<String, String>) -> Self {
         let mut e = Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             "提交的内容有误，请检查后重试",
         );
         e.fields = Some(fields);
@@ -175,7 +177,7 @@ impl ApiError {
     pub fn too_many_requests(retry_after: u64) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "操作太频繁，请稍后再试",
         );
         e.retry_after = Some(retry_after.max(1));
@@ -183,16 +185,16 @@ impl ApiError {
     }
 
     /// 503: a dependency is down for now.
-    pub fn unavailable(code: &'static str, message: &'static str) -> Self {
+    pub fn unavailable(code: ErrorCode, message: &'static str) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }
 
-    /// 500: logs the cause once when answered; says only "internal error".
+    /// 500: logs the cause once when answered; says only that something failed.
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "internal error",
+            ErrorCode::InternalError,
+            "服务器内部错误，请稍后再试",
         );
         e.source = Some(source.into());
         e
@@ -213,8 +215,8 @@ impl ApiError {
     }
 
     /// The stable code.
-    pub fn code(&self) -> &str {
-        &self.code
+    pub fn code(&self) -> ErrorCode {
+        self.code
     }
 
     /// The HTTP status.
@@ -225,7 +227,7 @@ impl ApiError {
     /// The body this error answers with.
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
-            code: self.code.to_string(),
+            code: self.code,
             message: self.message.to_string(),
             fields: self.fields.clone(),
             details: self.details.as_deref().cloned(),
@@ -235,6 +237,62 @@ impl ApiError {
     /// The JSON body this error answers with.
     pub fn body_json(&self) -> String {
         serde_json::to_string(&self.body()).unwrap_or_default()
+    }
+}
+
+/// The per-field messages of one validation stage, collected so that a 422 names every
+/// invalid field at once: `errs.check(ok, "field", "message")` for each rule, then
+/// `errs.finish()?` before acting. The first message of a field is kept.
+#[derive(Debug, Default)]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    /// No errors yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `message` for `field` unless `ok`.
+    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
+        if !ok {
+            self.add(field, message);
+        }
+        self
+    }
+
+    /// Records `message` for `field`.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) -> &mut Self {
+        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+        self
+    }
+
+    /// The value of `result`; a 422 it holds is recorded (and `None` answered), any other
+    /// error is returned as it is.
+    pub fn take<T>(&mut self, result: ApiResult<T>) -> ApiResult<Option<T>> {
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.code == ErrorCode::ValidationFailed && e.fields.is_some() => {
+                for (field, message) in e.fields.into_iter().flatten() {
+                    self.add(&field, message);
+                }
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when nothing was recorded, else one 422 naming every field.
+    pub fn finish(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.0))
+        }
     }
 }
 
@@ -307,7 +365,7 @@ impl From<DbErr> for ApiError {
         };
         if busy {
             tracing::warn!(error = %err, "database busy or unreachable");
-            return Self::unavailable("service_busy", "服务繁忙，请稍后再试").with_retry_after(1);
+            return Self::unavailable(ErrorCode::ServiceBusy, "服务繁忙，请稍后再试").with_retry_after(1);
         }
         Self::internal(err)
     }
@@ -341,7 +399,7 @@ mod tests {
         let err = ApiError::from(DbErr::RecordNotUpdated);
         assert_eq!(
             (err.status(), err.code()),
-            (StatusCode::NOT_FOUND, "not_found")
+            (StatusCode::NOT_FOUND, ErrorCode::NotFound)
         );
         let err = ApiError::from(DbErr::RecordNotFound("goods".into()));
         assert_eq!(err.status(), StatusCode::NOT_FOUND);

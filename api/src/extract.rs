@@ -8,7 +8,7 @@ use futures_util::{future::LocalBoxFuture, StreamExt};
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::{error::ApiError, state::AppState};
+use crate::{error::{ApiError, ErrorCode}, state::AppState};
 
 /// A JSON body, deserialized (unknown fields refused by the DTO) and validated.
 pub struct ValidatedJson<T>(pub T);
@@ -139,7 +139,7 @@ pub async fn read_body(
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
             let chunk =
-                chunk.map_err(|_| ApiError::bad_request("invalid_body", "请求内容不完整"))?;
+                chunk.map_err(|_| ApiError::bad_request(ErrorCode::InvalidBody, "请求内容不完整"))?;
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }
@@ -150,7 +150,7 @@ pub async fn read_body(
     tokio::time::timeout(deadline, read).await.map_err(|_| {
         ApiError::new(
             actix_web::http::StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            ErrorCode::RequestTimeout,
             "网络较慢，请求内容未能及时送达，请重试",
         )
     })?
@@ -159,7 +159,7 @@ pub async fn read_body(
 fn unsupported_media_type() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
+        ErrorCode::UnsupportedMediaType,
         "请求内容须为 JSON（Content-Type: application/json）",
     )
 }
@@ -167,7 +167,7 @@ fn unsupported_media_type() -> ApiError {
 fn too_large() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         "提交的内容过大",
     )
 }
@@ -179,12 +179,12 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return ApiError::bad_request("invalid_json", "请求内容不是有效的 JSON");
+            return ApiError::bad_request(ErrorCode::InvalidJson, "请求内容不是有效的 JSON");
         }
         serde_failure(&inner.to_string(), Some(&path))
     })?;
     de.end()
-        .map_err(|_| ApiError::bad_request("invalid_json", "请求内容不是有效的 JSON"))?;
+        .map_err(|_| ApiError::bad_request(ErrorCode::InvalidJson, "请求内容不是有效的 JSON"))?;
     Ok(value)
 }
 

@@ -16,7 +16,7 @@ use crate::{
     auth::{jwt::Tokens, Role},
     clock::Clock,
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
     wechat::{self, Wechat},
 };
 
@@ -196,5 +196,5 @@ fn verify_password(hash: Option<&str>, password: &str) -> bool {
 }
 
 fn disabled() -> ApiError {
-    ApiError::refused("account_disabled", "账号已停用")
+    ApiError::refused(ErrorCode::AccountDisabled, "账号已停用")
 }

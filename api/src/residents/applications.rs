@@ -13,7 +13,7 @@ use crate::{
     auth::Caller,
     batch::by_ids,
     db::Db,
-    error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult},
+    error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult, ErrorCode},
     regions::service::locate_grid,
 };
 
@@ -60,7 +60,7 @@ pub async fn submit(
         Ok(r) => r,
         Err(e) if is_unique_violation(&e) => {
             return Err(ApiError::conflict(
-                "residence_exists",
+                ErrorCode::ResidenceExists,
                 "您已登记过该地址，请等待审核或查看已有登记",
             ))
         }
@@ -135,7 +135,7 @@ pub(super) async fn households_of<C: ConnectionTrait>(
 }
 
 pub(super) fn not_pending() -> ApiError {
-    ApiError::conflict("residence_not_pending", "该登记已处理，不能再更改")
+    ApiError::conflict(ErrorCode::ResidenceNotPending, "该登记已处理，不能再更改")
 }
 
 /// The response shape of an application.

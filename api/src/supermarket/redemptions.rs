@@ -28,7 +28,7 @@ use crate::{
     cache::Cache,
     clock::month_start,
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
     idempotency::Claim,
     pagination::Page,
     points::ledger::{self, Change, Kind},
@@ -44,23 +44,23 @@ const CODE_ATTEMPTS: usize = 20;
 
 /// 404 for a redemption that does not exist or is not the caller's.
 pub fn redemption_not_found() -> ApiError {
-    ApiError::missing("not_found", "兑换记录不存在或无权访问")
+    ApiError::missing(ErrorCode::NotFound, "兑换记录不存在或无权访问")
 }
 
 fn goods_unavailable() -> ApiError {
-    ApiError::conflict("goods_unavailable", "该商品已下架")
+    ApiError::conflict(ErrorCode::GoodsUnavailable, "该商品已下架")
 }
 
 fn out_of_stock() -> ApiError {
-    ApiError::conflict("out_of_stock", "库存不足")
+    ApiError::conflict(ErrorCode::OutOfStock, "库存不足")
 }
 
 fn limit_reached() -> ApiError {
-    ApiError::conflict("limit_reached", "已达到本月兑换上限")
+    ApiError::conflict(ErrorCode::LimitReached, "已达到本月兑换上限")
 }
 
 fn not_pending() -> ApiError {
-    ApiError::conflict("redemption_not_pending", "该兑换已核销、取消或过期")
+    ApiError::conflict(ErrorCode::RedemptionNotPending, "该兑换已核销、取消或过期")
 }
 
 /// Redeems goods once per `Idempotency-Key` (`claim`): takes the points, checks the monthly
@@ -218,7 +218,7 @@ async fn insert_with_code<C: ConnectionTrait>(
         }
     }
     Err(ApiError::unavailable(
-        "pickup_codes_exhausted",
+        ErrorCode::PickupCodesExhausted,
         "核销码暂时用尽，请稍后再试",
     ))
 }

@@ -18,7 +18,7 @@ use crate::{
     audit::{self, Audit},
     auth::{scope::require_platform_admin, Caller, Role},
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
     pagination::{Page, PageQuery},
     regions::{
         dto::{
@@ -332,7 +332,7 @@ pub async fn delete_community(
         .count(&*txn)
         .await?;
     if grids + households + residences + staff > 0 {
-        return Err(ApiError::conflict("in_use", COMMUNITY_IN_USE));
+        return Err(ApiError::conflict(ErrorCode::InUse, COMMUNITY_IN_USE));
     }
     communities::Entity::delete_by_id(id)
         .exec(&*txn)
