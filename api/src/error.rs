@@ -45,11 +45,7 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with the given status, code and message.
-    pub fn new(
-        status: StatusCode,
-        code: ErrorCode,
-        message: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
         ApiError {
             status,
             code,
@@ -95,7 +91,11 @@ impl ApiError {
 
     /// 403: known caller without the needed role.
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "没有权限进行此操作")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "没有权限进行此操作",
+        )
     }
 
     /// 403: nobody reviews, approves or adjusts for themselves.
@@ -262,7 +262,9 @@ impl FieldErrors {
 
     /// Records `message` for `field`.
     pub fn add(&mut self, field: &str, message: impl Into<String>) -> &mut Self {
-        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
         self
     }
 
@@ -365,7 +367,8 @@ impl From<DbErr> for ApiError {
         };
         if busy {
             tracing::warn!(error = %err, "database busy or unreachable");
-            return Self::unavailable(ErrorCode::ServiceBusy, "服务繁忙，请稍后再试").with_retry_after(1);
+            return Self::unavailable(ErrorCode::ServiceBusy, "服务繁忙，请稍后再试")
+                .with_retry_after(1);
         }
         Self::internal(err)
     }

@@ -8,7 +8,10 @@ use futures_util::{future::LocalBoxFuture, StreamExt};
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::{error::{ApiError, ErrorCode}, state::AppState};
+use crate::{
+    error::{ApiError, ErrorCode},
+    state::AppState,
+};
 
 /// A JSON body, deserialized (unknown fields refused by the DTO) and validated.
 pub struct ValidatedJson<T>(pub T);
@@ -138,8 +141,8 @@ pub async fn read_body(
     let read = async {
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
-            let chunk =
-                chunk.map_err(|_| ApiError::bad_request(ErrorCode::InvalidBody, "请求内容不完整"))?;
+            let chunk = chunk
+                .map_err(|_| ApiError::bad_request(ErrorCode::InvalidBody, "请求内容不完整"))?;
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }

@@ -86,16 +86,14 @@ pub async fn adjust(
 ) -> (StatusCode, String) {
     let response = app
         .client
-        .post(format!(
-            "{}/api/v1/communities/{community}/points/adjustments",
-            app.address
+        .post(&format!(
+            "/api/v1/communities/{community}/points/adjustments"
         ))
         .bearer_auth(&by.token)
         .header("Idempotency-Key", key)
         .json(&body)
         .send()
-        .await
-        .unwrap();
+        .await;
     (response.status(), response.text().await.unwrap())
 }
 

@@ -196,5 +196,8 @@ async fn end_family<T>(
 }
 
 fn reused() -> ApiError {
-    ApiError::unauthenticated(ErrorCode::RefreshTokenReused, "登录凭证已被使用，请重新登录")
+    ApiError::unauthenticated(
+        ErrorCode::RefreshTokenReused,
+        "登录凭证已被使用，请重新登录",
+    )
 }

@@ -51,8 +51,12 @@ fn code_not_found() -> ApiError {
 /// The 409 for a redemption that can no longer be picked up.
 fn closed(status: RedemptionStatus) -> ApiError {
     match status {
-        RedemptionStatus::Fulfilled => ApiError::conflict(ErrorCode::AlreadyFulfilled, "该兑换已核销"),
-        RedemptionStatus::Cancelled => ApiError::conflict(ErrorCode::RedemptionCancelled, "该兑换已取消"),
+        RedemptionStatus::Fulfilled => {
+            ApiError::conflict(ErrorCode::AlreadyFulfilled, "该兑换已核销")
+        }
+        RedemptionStatus::Cancelled => {
+            ApiError::conflict(ErrorCode::RedemptionCancelled, "该兑换已取消")
+        }
         RedemptionStatus::Expired | RedemptionStatus::Pending => {
             ApiError::conflict(ErrorCode::RedemptionExpired, "该兑换已过期，积分已退还")
         }

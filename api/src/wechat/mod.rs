@@ -215,7 +215,8 @@ fn check(errcode: i64) -> ApiResult<()> {
 }
 
 fn unavailable() -> ApiError {
-    ApiError::unavailable(ErrorCode::WechatUnavailable, "微信服务繁忙，请稍后再试").with_retry_after(5)
+    ApiError::unavailable(ErrorCode::WechatUnavailable, "微信服务繁忙，请稍后再试")
+        .with_retry_after(5)
 }
 
 fn bad_gateway() -> ApiError {
@@ -282,7 +283,10 @@ mod tests {
     #[test]
     fn mock_codes_must_be_well_formed() {
         for bad in ["alice", "mock:", "mock:a b", "mock:这是中文"] {
-            assert_eq!(mock_session(bad).unwrap_err().code(), ErrorCode::WechatCodeInvalid);
+            assert_eq!(
+                mock_session(bad).unwrap_err().code(),
+                ErrorCode::WechatCodeInvalid
+            );
         }
         assert_eq!(mock_phone("mock:13812345678").unwrap(), "13812345678");
         assert!(mock_phone("mock:1234").is_err());

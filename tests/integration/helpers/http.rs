@@ -1,0 +1,111 @@
+//! The one way tests send HTTP: a client bound to a test server whose every answer goes
+//! through the error contract (`error_contract::check`) before the test sees it.
+
+use std::time::Duration;
+
+use reqwest::{
+    header::{HeaderName, HeaderValue},
+    Method, Response,
+};
+use serde::Serialize;
+
+use super::error_contract;
+
+/// A client of one test server (cheap to clone into spawned tasks).
+#[derive(Clone)]
+pub struct Client {
+    inner: reqwest::Client,
+    address: String,
+}
+
+impl Client {
+    /// A client of the server at `address` (`http://127.0.0.1:<port>`).
+    pub fn new(address: String) -> Client {
+        Client {
+            inner: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+            address,
+        }
+    }
+
+    /// A request to `path` (with its query string) on this server.
+    pub fn request(&self, method: Method, path: &str) -> Request {
+        Request {
+            method: method.clone(),
+            path: path.to_owned(),
+            builder: self
+                .inner
+                .request(method, format!("{}{path}", self.address)),
+        }
+    }
+
+    /// A GET.
+    pub fn get(&self, path: &str) -> Request {
+        self.request(Method::GET, path)
+    }
+
+    /// A POST.
+    pub fn post(&self, path: &str) -> Request {
+        self.request(Method::POST, path)
+    }
+}
+
+/// A request being built; `send` checks its answer against the error contract.
+pub struct Request {
+    method: Method,
+    path: String,
+    builder: reqwest::RequestBuilder,
+}
+
+impl Request {
+    /// Adds a header.
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+        HeaderValue: TryFrom<V>,
+        <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+    {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    /// `Authorization: Bearer <token>`.
+    pub fn bearer_auth(mut self, token: &str) -> Self {
+        self.builder = self.builder.bearer_auth(token);
+        self
+    }
+
+    /// A JSON body.
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
+        self.builder = self.builder.json(body);
+        self
+    }
+
+    /// A raw body.
+    pub fn body(mut self, body: impl Into<reqwest::Body>) -> Self {
+        self.builder = self.builder.body(body);
+        self
+    }
+
+    /// Sends it; panics when the server does not answer or an error answer breaks the
+    /// error contract.
+    pub async fn send(self) -> Response {
+        let response = self.builder.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        if status < 400 || self.method == Method::HEAD {
+            return response;
+        }
+        let mut head = http::Response::builder()
+            .status(response.status())
+            .version(response.version());
+        if let Some(headers) = head.headers_mut() {
+            *headers = response.headers().clone();
+        }
+        let body = response.bytes().await.expect("the error body arrives");
+        error_contract::check(&self.method, &self.path, status, &body);
+        Response::from(head.body(body).expect("a response"))
+    }
+}
