@@ -4,6 +4,7 @@
 
 mod cache_outage;
 mod contract;
+mod error_codes;
 mod errors;
 mod health;
 mod helpers;
