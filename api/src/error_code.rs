@@ -157,14 +157,9 @@ impl utoipa::PartialSchema for ErrorCode {
              people) or on the status alone; treat a code you do not know as its status \
              family.{list}"
         );
+        // One extension only: utoipa keeps them in a hash map, so several would come out in
+        // a different order on each run and the committed document would drift.
         let extensions = ExtensionsBuilder::new()
-            .add(
-                "x-enum-varnames",
-                ErrorCode::ALL
-                    .iter()
-                    .map(|c| format!("{c:?}"))
-                    .collect::<Vec<_>>(),
-            )
             .add(
                 "x-enum-descriptions",
                 ErrorCode::ALL.iter().map(|c| c.when()).collect::<Vec<_>>(),

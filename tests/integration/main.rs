@@ -40,4 +40,5 @@ mod supermarket_goods;
 mod supermarket_redemptions;
 mod supermarket_staff;
 mod supermarket_verification;
+mod validation_all_fields;
 mod wire_format;

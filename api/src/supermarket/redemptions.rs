@@ -28,7 +28,7 @@ use crate::{
     cache::Cache,
     clock::month_start,
     db::Db,
-    error::{ApiError, ApiResult, ErrorCode},
+    error::{ApiError, ApiResult, ErrorCode, FieldErrors},
     idempotency::Claim,
     pagination::Page,
     points::ledger::{self, Change, Kind},
@@ -280,11 +280,12 @@ pub async fn list_for_community<C: ConnectionTrait>(
     community_id: i64,
     query: CommunityRedemptionsQuery,
 ) -> ApiResult<Page<RedemptionView>> {
+    let mut errs = FieldErrors::new();
     if let (Some(from), Some(to)) = (query.from, query.to) {
-        if from > to {
-            return Err(ApiError::field("to", "结束时间不能早于开始时间"));
-        }
+        errs.check(from <= to, "to", "结束时间不能早于开始时间");
     }
+    errs.take(page(query.cursor.clone(), None).before_id())?;
+    errs.finish()?;
     managed_community(db, caller, community_id).await?;
     let page = page(query.cursor, query.limit);
     let mut select = redemptions::Entity::find()

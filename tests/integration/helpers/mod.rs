@@ -19,5 +19,5 @@ pub use error_contract::{documented_codes, violation};
 #[allow(unused_imports)]
 pub use fixtures::Street;
 pub use harness::{on_postgres, redis_url, TestApp};
-pub use http::Client;
+
 pub use invariants::assert_ledger_invariants;

@@ -18,7 +18,7 @@ use crate::{
     audit::{self, Audit},
     auth::{scope::require_platform_admin, Caller, Role},
     db::Db,
-    error::{ApiError, ApiResult, ErrorCode},
+    error::{ApiError, ApiResult, ErrorCode, FieldErrors},
     pagination::{Page, PageQuery},
     regions::{
         dto::{
@@ -103,11 +103,40 @@ pub async fn list_communities<C: ConnectionTrait>(
     query: CommunityListQuery,
 ) -> ApiResult<Page<CommunityView>> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    let mut errs = FieldErrors::new();
+    let near = query.lat.is_some() || query.lng.is_some();
+    errs.check(
+        query.lng.is_some() || query.lat.is_none(),
+        "lng",
+        "经度须与纬度同时提供",
+    )
+    .check(
+        query.lat.is_some() || query.lng.is_none(),
+        "lat",
+        "纬度须与经度同时提供",
+    )
+    .check(
+        !near || query.cursor.is_none(),
+        "cursor",
+        "按距离查询时不支持分页游标",
+    )
+    .check(
+        near || query.radius_m.is_none(),
+        "radius_m",
+        "搜索半径须与经纬度一起提供",
+    );
+    let page = PageQuery {
+        cursor: query.cursor,
+        limit: Some(limit),
+    };
+    let before = if near {
+        None
+    } else {
+        errs.take(page.before_id())?.flatten()
+    };
+    errs.finish()?;
     match (query.lat, query.lng) {
         (Some(lat), Some(lng)) => {
-            if query.cursor.is_some() {
-                return Err(ApiError::field("cursor", "按距离查询时不支持分页游标"));
-            }
             let radius = f64::from(query.radius_m.unwrap_or(DEFAULT_RADIUS_M));
             let items = nearest(db, lat, lng, radius, query.street_id, limit).await?;
             Ok(Page {
@@ -116,17 +145,10 @@ pub async fn list_communities<C: ConnectionTrait>(
             })
         }
         (None, None) => {
-            if query.radius_m.is_some() {
-                return Err(ApiError::field("radius_m", "搜索半径须与经纬度一起提供"));
-            }
-            let page = PageQuery {
-                cursor: query.cursor,
-                limit: Some(limit),
-            };
             let mut select = communities::Entity::find()
                 .order_by_desc(communities::Column::Id)
                 .limit(limit + 1);
-            if let Some(before) = page.before_id()? {
+            if let Some(before) = before {
                 select = select.filter(communities::Column::Id.lt(before));
             }
             if let Some(street_id) = query.street_id {
@@ -139,8 +161,8 @@ pub async fn list_communities<C: ConnectionTrait>(
                 next_cursor: page.next_cursor,
             })
         }
-        (Some(_), None) => Err(ApiError::field("lng", "经度须与纬度同时提供")),
-        (None, Some(_)) => Err(ApiError::field("lat", "纬度须与经度同时提供")),
+        // Refused above with both names.
+        _ => Err(ApiError::field("lat", "纬度须与经度同时提供")),
     }
 }
 
