@@ -7,7 +7,7 @@ use actix_web::http::Method as ActixMethod;
 use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{documented_codes, violation, TestApp};
+use crate::helpers::{documented_codes, logs, violation, TestApp};
 
 fn document() -> Value {
     serde_json::from_str(&api::openapi::document_json()).unwrap()
@@ -233,7 +233,8 @@ async fn one_error_of_each_family_answers_its_documented_code() {
 }
 
 #[tokio::test]
-async fn a_429_of_the_rate_limiter_carries_its_request_id_like_any_answer() {
+async fn a_429_of_the_rate_limiter_is_logged_once_and_carries_its_request_id() {
+    logs::capture();
     let app = TestApp::spawn_with(|s| s.rate.writes = 1).await;
     let user = app.login("li").await;
     let patch = |id: &'static str| {
@@ -251,6 +252,13 @@ async fn a_429_of_the_rate_limiter_carries_its_request_id_like_any_answer() {
     assert!(refused.headers().contains_key(header::RETRY_AFTER));
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["code"], "rate_limited");
+    let logged = logs::lines_with(r#""request_id":"second-write""#);
+    let access: Vec<_> = logged
+        .iter()
+        .filter(|l| l.contains(r#""message":"request""#))
+        .collect();
+    assert_eq!(access.len(), 1, "one access line: {logged:?}");
+    assert!(access[0].contains(r#""status":429"#), "{}", access[0]);
 
     // The strict query string's 422 too, without an id of the client's.
     let refused = app

@@ -12,6 +12,7 @@ mod fixtures;
 mod harness;
 mod http;
 mod invariants;
+pub mod logs;
 
 pub use fixtures::{Market, User};
 // No test names the type yet; it stays where it always was for the first that does.
