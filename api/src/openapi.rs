@@ -36,6 +36,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "linli API", description = "邻里: community governance for WeChat mini-programs. \
         Errors answer `{code, message, fields?, details?}` (`details` carries facts some codes come with, e.g. `balance` on `insufficient_points`); \
+        `code` is one of `ErrorCode`: switch on it, not on `message` or the status alone. A 422 `validation_failed` names every invalid field at once under `fields`; \
         a query parameter an operation does not list answers 422 `validation_failed` naming it under `fields`. Authenticated calls send `Authorization: Bearer <access_token>`. \
         An expired access token answers 401 `token_expired` (refresh it with `POST /api/v1/auth/refresh`); any other bad token 401 `unauthorized` (log in again). \
         A method a path does not serve answers 405 `method_not_allowed` with an `Allow` header; an unknown path 404. \
