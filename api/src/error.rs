@@ -3,12 +3,14 @@
 use std::{borrow::Cow, collections::BTreeMap, fmt};
 
 pub use crate::error_code::ErrorCode;
+pub use db::{is_foreign_key_violation, is_unique_violation};
+
+mod db;
 
 use actix_web::{
     http::{header, StatusCode},
     HttpResponse, ResponseError,
 };
-use sea_orm::{DbErr, RuntimeErr, SqlErr};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -339,54 +341,6 @@ impl ResponseError for ApiError {
     }
 }
 
-/// True when a database error is a unique-constraint violation.
-pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
-/// True when a database error is a foreign-key violation.
-pub fn is_foreign_key_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(SqlErr::ForeignKeyConstraintViolation(_))
-    )
-}
-
-impl From<DbErr> for ApiError {
-    fn from(err: DbErr) -> Self {
-        if matches!(err, DbErr::RecordNotUpdated | DbErr::RecordNotFound(_)) {
-            // An update found no row: it was deleted meanwhile, so it is gone for the caller.
-            return Self::not_found("record");
-        }
-        let busy = match &err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-                is_transient(e)
-            }
-            _ => false,
-        };
-        if busy {
-            tracing::warn!(error = %err, "database busy or unreachable");
-            return Self::unavailable(ErrorCode::ServiceBusy, "服务繁忙，请稍后再试")
-                .with_retry_after(1);
-        }
-        Self::internal(err)
-    }
-}
-
-/// Serialization failures, deadlocks, SQLite busy and dropped connections are worth a retry.
-fn is_transient(err: &sea_orm::sqlx::Error) -> bool {
-    use sea_orm::sqlx::Error;
-    match err {
-        Error::Database(db) => matches!(
-            db.code().as_deref(),
-            Some("40001" | "40P01" | "5" | "6" | "517" | "261" | "262")
-        ),
-        Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed => true,
-        _ => false,
-    }
-}
-
 impl From<anyhow::Error> for ApiError {
     fn from(err: anyhow::Error) -> Self {
         Self::internal(err)
@@ -398,13 +352,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_update_racing_a_delete_answers_404_not_500() {
-        let err = ApiError::from(DbErr::RecordNotUpdated);
+    fn field_errors_name_every_field_once_and_let_other_errors_through() {
+        let mut errs = FieldErrors::new();
+        errs.check(true, "kept", "不会出现")
+            .check(false, "to", "结束日期不能早于开始日期")
+            .check(false, "to", "第二条不覆盖第一条");
         assert_eq!(
-            (err.status(), err.code()),
-            (StatusCode::NOT_FOUND, ErrorCode::NotFound)
+            errs.take::<()>(Err(ApiError::field("cursor", "分页游标无效")))
+                .unwrap(),
+            None
         );
-        let err = ApiError::from(DbErr::RecordNotFound("goods".into()));
-        assert_eq!(err.status(), StatusCode::NOT_FOUND);
+        assert_eq!(errs.take(Ok(3)).unwrap(), Some(3));
+        let other = errs.take::<()>(Err(ApiError::forbidden())).unwrap_err();
+        assert_eq!(other.code(), ErrorCode::Forbidden);
+        let refused = errs.finish().unwrap_err();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let fields = refused.body().fields.unwrap();
+        assert_eq!(fields.keys().collect::<Vec<_>>(), ["cursor", "to"]);
+        assert_eq!(fields["to"], "结束日期不能早于开始日期");
+        assert!(FieldErrors::new().finish().is_ok());
     }
 }
