@@ -72,7 +72,7 @@ error_codes! {
     AccountDisabled = "account_disabled",
     /// 403: WeChat flags the account as risky (40226).
     WechatUserBlocked = "wechat_user_blocked",
-    /// 403: the caller is not a member of the community (no approved residence there).
+    /// 403: the community's supermarket does not serve the caller (its `supermarket_policy`).
     NotAMember = "not_a_member",
     /// 404: no such path, object, or an object outside the caller's scope.
     NotFound = "not_found",
@@ -112,18 +112,18 @@ error_codes! {
     RedemptionExpired = "redemption_expired",
     /// 409: the first request with this `Idempotency-Key` is still running.
     IdempotencyRequestInProgress = "idempotency_request_in_progress",
-    /// 413: the body is too large.
+    /// 413: the body (or the uploaded file) is too large.
     PayloadTooLarge = "payload_too_large",
-    /// 413: the uploaded image is too large.
-    ImageTooLarge = "image_too_large",
     /// 415: the body is not `application/json`.
     UnsupportedMediaType = "unsupported_media_type",
-    /// 415: the upload is not an image of a supported type.
-    UnsupportedImage = "unsupported_image",
     /// 422: invalid input; every invalid field (and undocumented query parameter) is named under `fields`.
     ValidationFailed = "validation_failed",
     /// 422: the `Idempotency-Key` was already used for a different request.
     IdempotencyKeyReused = "idempotency_key_reused",
+    /// 422: the upload is not a JPEG, PNG or WebP picture, or its data is broken.
+    UnsupportedImage = "unsupported_image",
+    /// 422: the picture's dimensions are over the limit (pixels or side length).
+    ImageTooLarge = "image_too_large",
     /// 429: too many requests for now; `Retry-After` says when to retry.
     RateLimited = "rate_limited",
     /// 429: WeChat limits logins for now (45011); `Retry-After` says when to retry.
