@@ -109,12 +109,16 @@ async fn requests_while_redis_is_down_never_connect_and_readyz_adds_no_attempts(
     let started = Instant::now();
     let mut clients = vec![];
     for _ in 0..16 {
-        let client = app.client.clone();
+        let (client, address) = (app.client.clone(), app.address.clone());
         clients.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(200));
             for _ in 0..15 {
                 tick.tick().await;
-                let response = client.post("/api/v1/no-such-thing").send().await;
+                let response = client
+                    .post(format!("{address}/api/v1/no-such-thing"))
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(response.status(), StatusCode::NOT_FOUND);
             }
         }));

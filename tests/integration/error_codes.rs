@@ -142,7 +142,8 @@ async fn one_error_of_each_family_answers_its_documented_code() {
         .header(header::CONTENT_TYPE, "application/json")
         .body("{\"name\": ")
         .send()
-        .await;
+        .await
+        .unwrap();
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
     assert_eq!(code(&answer.json().await.unwrap()), "invalid_json");
 
@@ -216,7 +217,8 @@ async fn one_error_of_each_family_answers_its_documented_code() {
         .header(header::CONTENT_TYPE, "text/plain")
         .body("name=x")
         .send()
-        .await;
+        .await
+        .unwrap();
     assert_eq!(answer.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(
         code(&answer.json().await.unwrap()),
@@ -245,8 +247,8 @@ async fn a_429_of_the_rate_limiter_is_logged_once_and_carries_its_request_id() {
             .json(&json!({"nickname": "李"}))
             .send()
     };
-    assert_eq!(patch("first-write").await.status(), StatusCode::OK);
-    let refused = patch("second-write").await;
+    assert_eq!(patch("first-write").await.unwrap().status(), StatusCode::OK);
+    let refused = patch("second-write").await.unwrap();
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(refused.headers()["x-request-id"], "second-write");
     assert!(refused.headers().contains_key(header::RETRY_AFTER));
@@ -266,7 +268,8 @@ async fn a_429_of_the_rate_limiter_is_logged_once_and_carries_its_request_id() {
         .get("/api/v1/me?surprise=1")
         .bearer_auth(&user.token)
         .send()
-        .await;
+        .await
+        .unwrap();
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused.headers()["x-request-id"].len(), 36);
 }

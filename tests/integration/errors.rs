@@ -48,25 +48,27 @@ async fn missing_fields_wrong_types_and_unknown_fields_answer_422_naming_the_fie
 #[tokio::test]
 async fn malformed_json_answers_400_and_a_wrong_content_type_415() {
     let app = TestApp::spawn().await;
-    let url = "/api/v1/auth/wechat-login";
+    let url = format!("{}/api/v1/auth/wechat-login", app.address);
     let response = app
         .client
-        .post(url)
+        .post(&url)
         .header(header::CONTENT_TYPE, "application/json")
         .body("{\"code\": ")
         .send()
-        .await;
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["code"], "invalid_json");
 
     let response = app
         .client
-        .post(url)
+        .post(&url)
         .header(header::CONTENT_TYPE, "text/plain")
         .body("code=x")
         .send()
-        .await;
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["code"], "unsupported_media_type");
@@ -139,12 +141,18 @@ async fn every_response_carries_a_request_id_and_keeps_a_sane_one_from_the_clien
     let app = TestApp::spawn().await;
     let response = app
         .client
-        .get("/healthz")
+        .get(format!("{}/healthz", app.address))
         .header("x-request-id", "abc-123")
         .send()
-        .await;
+        .await
+        .unwrap();
     assert_eq!(response.headers()["x-request-id"], "abc-123");
-    let response = app.client.get("/healthz").send().await;
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["x-request-id"].len(), 36);
 }
 

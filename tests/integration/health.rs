@@ -85,7 +85,12 @@ async fn every_operation_documents_its_errors_and_auth() {
 #[tokio::test]
 async fn swagger_ui_is_served_at_docs() {
     let app = TestApp::spawn().await;
-    let response = app.client.get("/docs/").send().await;
+    let response = app
+        .client
+        .get(format!("{}/docs/", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.text().await.unwrap().contains("swagger"));
     let (status, spec) = app.get("/openapi.json", None).await;

@@ -33,12 +33,13 @@ async fn send(
 ) -> (StatusCode, Option<String>, Value) {
     let response = app
         .client
-        .request(method, url)
+        .request(method, format!("{}{url}", app.address))
         .bearer_auth(token)
         .header(OVERRIDE, value)
         .json(&body)
         .send()
-        .await;
+        .await
+        .expect("the server answers");
     let status = response.status();
     let allow = response
         .headers()

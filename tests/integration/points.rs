@@ -86,14 +86,16 @@ pub async fn adjust(
 ) -> (StatusCode, String) {
     let response = app
         .client
-        .post(&format!(
-            "/api/v1/communities/{community}/points/adjustments"
+        .post(format!(
+            "{}/api/v1/communities/{community}/points/adjustments",
+            app.address
         ))
         .bearer_auth(&by.token)
         .header("Idempotency-Key", key)
         .json(&body)
         .send()
-        .await;
+        .await
+        .unwrap();
     (response.status(), response.text().await.unwrap())
 }
 

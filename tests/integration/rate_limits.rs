@@ -89,11 +89,12 @@ async fn post_forwarded(
 ) -> (StatusCode, Value) {
     let response = app
         .client
-        .post(path)
+        .post(format!("{}{}", app.address, path))
         .header("X-Forwarded-For", forwarded)
         .json(&body)
         .send()
-        .await;
+        .await
+        .expect("the server answers");
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
 }

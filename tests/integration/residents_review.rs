@@ -357,7 +357,7 @@ async fn a_bodiless_approve_works_for_the_staff_and_answers_404_to_another_commu
     let bodiless = |by: &User, content_type: Option<&str>| {
         let mut request = app
             .client
-            .post(&format!("/api/v1/residences/{id}/approve"))
+            .post(format!("{}/api/v1/residences/{id}/approve", app.address))
             .bearer_auth(&by.token);
         if let Some(content_type) = content_type {
             request = request.header(reqwest::header::CONTENT_TYPE, content_type);
@@ -365,11 +365,13 @@ async fn a_bodiless_approve_works_for_the_staff_and_answers_404_to_another_commu
         request.send()
     };
 
-    let outsider = bodiless(&city.other_staff, None).await;
+    let outsider = bodiless(&city.other_staff, None).await.unwrap();
     assert_eq!(outsider.status(), StatusCode::NOT_FOUND);
-    let outsider = bodiless(&city.other_staff, Some("text/plain")).await;
+    let outsider = bodiless(&city.other_staff, Some("text/plain"))
+        .await
+        .unwrap();
     assert_eq!(outsider.status(), StatusCode::NOT_FOUND);
-    let approved = bodiless(&city.staff, None).await;
+    let approved = bodiless(&city.staff, None).await.unwrap();
 
     assert_eq!(approved.status(), StatusCode::OK);
     let body: Value = approved.json().await.unwrap();

@@ -200,7 +200,7 @@ impl TestApp {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        request.send().await
+        request.send().await.expect("the server answers")
     }
 
     /// GET.
@@ -243,7 +243,8 @@ impl TestApp {
             .header("Idempotency-Key", key)
             .json(&body)
             .send()
-            .await;
+            .await
+            .expect("the server answers");
         let status = response.status();
         (status, response.text().await.expect("a body"))
     }
