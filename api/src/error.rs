@@ -2,11 +2,15 @@
 
 use std::{borrow::Cow, collections::BTreeMap, fmt};
 
+pub use crate::error_code::ErrorCode;
+pub use db::{is_foreign_key_violation, is_unique_violation};
+
+mod db;
+
 use actix_web::{
     http::{header, StatusCode},
     HttpResponse, ResponseError,
 };
-use sea_orm::{DbErr, RuntimeErr, SqlErr};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -16,8 +20,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// The body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// Stable snake_case code for programs, e.g. `validation_failed`.
-    pub code: String,
+    /// Stable snake_case code for programs to switch on, e.g. `validation_failed`.
+    pub code: ErrorCode,
     /// Chinese message fit to show to the user.
     pub message: String,
     /// Per-field messages on validation failures.
@@ -32,7 +36,7 @@ pub struct ErrorBody {
 /// An error that answers with a status and an `ErrorBody`.
 pub struct ApiError {
     status: StatusCode,
-    code: Cow<'static, str>,
+    code: ErrorCode,
     message: Cow<'static, str>,
     fields: Option<BTreeMap<String, String>>,
     // Boxed: rarely set, and it keeps `ApiError` small enough to return by value.
@@ -43,14 +47,10 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with the given status, code and message.
-    pub fn new(
-        status: StatusCode,
-        code: impl Into<Cow<'static, str>>,
-        message: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
         ApiError {
             status,
-            code: code.into(),
+            code,
             message: message.into(),
             fields: None,
             details: None,
@@ -60,7 +60,7 @@ impl ApiError {
     }
 
     /// 400 with a code and message.
-    pub fn bad_request(code: &'static str, message: &'static str) -> Self {
+    pub fn bad_request(code: ErrorCode, message: &'static str) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
@@ -68,7 +68,7 @@ impl ApiError {
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "登录已失效，请重新登录",
         )
     }
@@ -77,7 +77,7 @@ impl ApiError {
     pub fn token_expired() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "token_expired",
+            ErrorCode::TokenExpired,
             "登录已过期，请刷新登录状态",
         )
     }
@@ -86,21 +86,25 @@ impl ApiError {
     pub fn invalid_credentials() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            ErrorCode::InvalidCredentials,
             "用户名或密码错误",
         )
     }
 
     /// 403: known caller without the needed role.
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "没有权限进行此操作")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "没有权限进行此操作",
+        )
     }
 
     /// 403: nobody reviews, approves or adjusts for themselves.
     pub fn self_review_forbidden() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
-            "self_review_forbidden",
+            ErrorCode::SelfReviewForbidden,
             "不能审核或调整本人的事项，请由其他工作人员处理",
         )
     }
@@ -120,7 +124,7 @@ impl ApiError {
         };
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("{name}不存在或无权访问"),
         )
     }
@@ -136,22 +140,22 @@ impl ApiError {
     }
 
     /// 404 with a code and a message of its own (`not_found` names the thing in general).
-    pub fn missing(code: &'static str, message: &'static str) -> Self {
+    pub fn missing(code: ErrorCode, message: &'static str) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }
 
     /// 401 with a code and message (bad tokens with a reason of their own).
-    pub fn unauthenticated(code: &'static str, message: &'static str) -> Self {
+    pub fn unauthenticated(code: ErrorCode, message: &'static str) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
 
     /// 403 with a code and message.
-    pub fn refused(code: &'static str, message: &'static str) -> Self {
+    pub fn refused(code: ErrorCode, message: &'static str) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, message)
     }
 
     /// 409 with a code and message.
-    pub fn conflict(code: &'static str, message: &'static str) -> Self {
+    pub fn conflict(code: ErrorCode, message: &'static str) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
@@ -159,7 +163,7 @@ impl ApiError {
     pub fn validation(fields: BTreeMap<String, String>) -> Self {
         let mut e = Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             "提交的内容有误，请检查后重试",
         );
         e.fields = Some(fields);
@@ -175,7 +179,7 @@ impl ApiError {
     pub fn too_many_requests(retry_after: u64) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "操作太频繁，请稍后再试",
         );
         e.retry_after = Some(retry_after.max(1));
@@ -183,16 +187,16 @@ impl ApiError {
     }
 
     /// 503: a dependency is down for now.
-    pub fn unavailable(code: &'static str, message: &'static str) -> Self {
+    pub fn unavailable(code: ErrorCode, message: &'static str) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }
 
-    /// 500: logs the cause once when answered; says only "internal error".
+    /// 500: logs the cause once when answered; says only that something failed.
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "internal error",
+            ErrorCode::InternalError,
+            "服务器内部错误，请稍后再试",
         );
         e.source = Some(source.into());
         e
@@ -213,8 +217,8 @@ impl ApiError {
     }
 
     /// The stable code.
-    pub fn code(&self) -> &str {
-        &self.code
+    pub fn code(&self) -> ErrorCode {
+        self.code
     }
 
     /// The HTTP status.
@@ -225,7 +229,7 @@ impl ApiError {
     /// The body this error answers with.
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
-            code: self.code.to_string(),
+            code: self.code,
             message: self.message.to_string(),
             fields: self.fields.clone(),
             details: self.details.as_deref().cloned(),
@@ -235,6 +239,64 @@ impl ApiError {
     /// The JSON body this error answers with.
     pub fn body_json(&self) -> String {
         serde_json::to_string(&self.body()).unwrap_or_default()
+    }
+}
+
+/// The per-field messages of one validation stage, collected so that a 422 names every
+/// invalid field at once: `errs.check(ok, "field", "message")` for each rule, then
+/// `errs.finish()?` before acting. The first message of a field is kept.
+#[derive(Debug, Default)]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    /// No errors yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `message` for `field` unless `ok`.
+    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
+        if !ok {
+            self.add(field, message);
+        }
+        self
+    }
+
+    /// Records `message` for `field`.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) -> &mut Self {
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
+        self
+    }
+
+    /// The value of `result`; a 422 it holds is recorded (and `None` answered), any other
+    /// error is returned as it is.
+    pub fn take<T>(&mut self, result: ApiResult<T>) -> ApiResult<Option<T>> {
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.code == ErrorCode::ValidationFailed && e.fields.is_some() => {
+                for (field, message) in e.fields.into_iter().flatten() {
+                    self.add(&field, message);
+                }
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when nothing was recorded, else one 422 naming every field.
+    pub fn finish(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.0))
+        }
     }
 }
 
@@ -279,53 +341,6 @@ impl ResponseError for ApiError {
     }
 }
 
-/// True when a database error is a unique-constraint violation.
-pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
-/// True when a database error is a foreign-key violation.
-pub fn is_foreign_key_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(SqlErr::ForeignKeyConstraintViolation(_))
-    )
-}
-
-impl From<DbErr> for ApiError {
-    fn from(err: DbErr) -> Self {
-        if matches!(err, DbErr::RecordNotUpdated | DbErr::RecordNotFound(_)) {
-            // An update found no row: it was deleted meanwhile, so it is gone for the caller.
-            return Self::not_found("record");
-        }
-        let busy = match &err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-                is_transient(e)
-            }
-            _ => false,
-        };
-        if busy {
-            tracing::warn!(error = %err, "database busy or unreachable");
-            return Self::unavailable("service_busy", "服务繁忙，请稍后再试").with_retry_after(1);
-        }
-        Self::internal(err)
-    }
-}
-
-/// Serialization failures, deadlocks, SQLite busy and dropped connections are worth a retry.
-fn is_transient(err: &sea_orm::sqlx::Error) -> bool {
-    use sea_orm::sqlx::Error;
-    match err {
-        Error::Database(db) => matches!(
-            db.code().as_deref(),
-            Some("40001" | "40P01" | "5" | "6" | "517" | "261" | "262")
-        ),
-        Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed => true,
-        _ => false,
-    }
-}
-
 impl From<anyhow::Error> for ApiError {
     fn from(err: anyhow::Error) -> Self {
         Self::internal(err)
@@ -337,13 +352,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_update_racing_a_delete_answers_404_not_500() {
-        let err = ApiError::from(DbErr::RecordNotUpdated);
+    fn field_errors_name_every_field_once_and_let_other_errors_through() {
+        let mut errs = FieldErrors::new();
+        errs.check(true, "kept", "不会出现")
+            .check(false, "to", "结束日期不能早于开始日期")
+            .check(false, "to", "第二条不覆盖第一条");
         assert_eq!(
-            (err.status(), err.code()),
-            (StatusCode::NOT_FOUND, "not_found")
+            errs.take::<()>(Err(ApiError::field("cursor", "分页游标无效")))
+                .unwrap(),
+            None
         );
-        let err = ApiError::from(DbErr::RecordNotFound("goods".into()));
-        assert_eq!(err.status(), StatusCode::NOT_FOUND);
+        assert_eq!(errs.take(Ok(3)).unwrap(), Some(3));
+        let other = errs.take::<()>(Err(ApiError::forbidden())).unwrap_err();
+        assert_eq!(other.code(), ErrorCode::Forbidden);
+        let refused = errs.finish().unwrap_err();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let fields = refused.body().fields.unwrap();
+        assert_eq!(fields.keys().collect::<Vec<_>>(), ["cursor", "to"]);
+        assert_eq!(fields["to"], "结束日期不能早于开始日期");
+        assert!(FieldErrors::new().finish().is_ok());
     }
 }

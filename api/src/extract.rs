@@ -6,9 +6,18 @@ use std::collections::BTreeMap;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use futures_util::{future::LocalBoxFuture, StreamExt};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_path_to_error::Segment;
+use utoipa::{
+    openapi::{RefOr, Schema},
+    ToSchema,
+};
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::{error::ApiError, state::AppState};
+use crate::{
+    error::{ApiError, ErrorCode, FieldErrors},
+    state::AppState,
+};
 
 /// A JSON body, deserialized (unknown fields refused by the DTO) and validated.
 pub struct ValidatedJson<T>(pub T);
@@ -16,7 +25,7 @@ pub struct ValidatedJson<T>(pub T);
 /// A query string, deserialized and validated.
 pub struct ValidatedQuery<T>(pub T);
 
-impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> {
+impl<T: DeserializeOwned + Validate + ToSchema + 'static> FromRequest for ValidatedJson<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -26,7 +35,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
             if !body.is_json {
                 return Err(unsupported_media_type());
             }
-            let value: T = parse_json(&body.read().await?)?;
+            let value: T = parse_body(&body.read().await?)?;
             validate(&value)?;
             Ok(ValidatedJson(value))
         })
@@ -38,7 +47,9 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
 /// `ValidatedJson`. Document the body as `request_body = Option<T>`.
 pub struct OptionalJson<T>(pub T);
 
-impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for OptionalJson<T> {
+impl<T: DeserializeOwned + Validate + ToSchema + Default + 'static> FromRequest
+    for OptionalJson<T>
+{
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -50,7 +61,10 @@ impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for Optiona
             let value: T = if bytes.is_empty() {
                 T::default()
             } else if is_json {
-                parse_json::<Option<T>>(&bytes)?.unwrap_or_default()
+                match parse_json::<Option<T>>(&bytes) {
+                    Ok(value) => value.unwrap_or_default(),
+                    Err(first) => return Err(every_field_failure::<T>(&bytes).unwrap_or(first)),
+                }
             } else {
                 return Err(unsupported_media_type());
             };
@@ -109,16 +123,100 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedQuery<T>
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let pairs = url::form_urlencoded::parse(req.query_string().as_bytes());
-        let parsed =
-            serde_path_to_error::deserialize::<_, T>(serde_urlencoded::Deserializer::new(pairs))
-                .map_err(|e| {
-                    let path = e.path().to_string();
-                    serde_failure(&e.into_inner().to_string(), Some(&path))
-                })
-                .and_then(|value| validate(&value).map(|_| ValidatedQuery(value)));
+        let parsed = parse_query(req.query_string())
+            .and_then(|value| validate(&value).map(|_| ValidatedQuery(value)));
         std::future::ready(parsed)
     }
+}
+
+/// Deserializes a query string; when it does not fit, names every parameter that does not
+/// (each refused one is set aside and the rest tried again). Of several missing required
+/// parameters only the first is named (serde stops there).
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let mut errs = FieldErrors::new();
+    for _ in 0..=pairs.len() {
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish();
+        let parsed = url::form_urlencoded::parse(encoded.as_bytes());
+        let err = match serde_path_to_error::deserialize::<_, T>(
+            serde_urlencoded::Deserializer::new(parsed),
+        ) {
+            Ok(value) if errs.is_empty() => return Ok(value),
+            Ok(_) => break,
+            Err(err) => err,
+        };
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let refused = serde_failure(&message, Some(&path));
+        errs.take::<()>(Err(refused))?;
+        let name = if message.starts_with("unknown field") {
+            message.split('`').nth(1).unwrap_or_default().to_owned()
+        } else {
+            path
+        };
+        let before = pairs.len();
+        pairs.retain(|(key, _)| *key != name);
+        if message.starts_with("missing field") || pairs.len() == before {
+            break;
+        }
+    }
+    errs.finish()?;
+    Err(ApiError::field("query", "查询参数有误"))
+}
+
+/// Deserializes a JSON body; when it does not fit `T`, names every top-level field that does
+/// not (`every_field_failure`).
+fn parse_body<T: DeserializeOwned + ToSchema>(body: &[u8]) -> Result<T, ApiError> {
+    parse_json(body).map_err(|first| {
+        if first.code() != ErrorCode::ValidationFailed {
+            return first;
+        }
+        every_field_failure::<T>(body).unwrap_or(first)
+    })
+}
+
+/// Every top-level field of a JSON object that `T` refuses: unknown and missing required
+/// fields (from `T`'s schema), then, one by one, fields whose value does not fit (each refused
+/// field is set aside and the rest tried again). Inside one field only its first fault is
+/// named. `None` when the body is not an object or `T`'s schema is not a plain object.
+fn every_field_failure<T: DeserializeOwned + ToSchema>(body: &[u8]) -> Option<ApiError> {
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    let RefOr::T(Schema::Object(schema)) = T::schema() else {
+        return None;
+    };
+    let mut errs = FieldErrors::new();
+    object.retain(|key, _| {
+        let known = schema.properties.contains_key(key);
+        errs.check(known, key, "不支持的字段");
+        known
+    });
+    for name in &schema.required {
+        errs.check(object.contains_key(name), name, "缺少必填字段");
+    }
+    for _ in 0..=object.len() {
+        let err = match serde_path_to_error::deserialize::<_, T>(Value::Object(object.clone())) {
+            Ok(_) => break,
+            Err(err) => err,
+        };
+        let top = match err.path().iter().next() {
+            Some(Segment::Map { key }) => key.clone(),
+            _ => break,
+        };
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        if message.starts_with("missing field") || object.remove(&top).is_none() {
+            break;
+        }
+        errs.take::<()>(Err(serde_failure(&message, Some(&path))))
+            .ok()?;
+    }
+    errs.finish().err()
 }
 
 /// How long reading a whole body may take (`LINLI_BODY_READ_TIMEOUT_SECS`).
@@ -138,8 +236,8 @@ pub async fn read_body(
     let read = async {
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
-            let chunk =
-                chunk.map_err(|_| ApiError::bad_request("invalid_body", "请求内容不完整"))?;
+            let chunk = chunk
+                .map_err(|_| ApiError::bad_request(ErrorCode::InvalidBody, "请求内容不完整"))?;
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }
@@ -156,7 +254,7 @@ pub async fn read_body(
 pub fn request_timeout() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::REQUEST_TIMEOUT,
-        "request_timeout",
+        ErrorCode::RequestTimeout,
         "网络较慢，请求内容未能及时送达，请重试",
     )
 }
@@ -164,7 +262,7 @@ pub fn request_timeout() -> ApiError {
 fn unsupported_media_type() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
+        ErrorCode::UnsupportedMediaType,
         "请求内容须为 JSON（Content-Type: application/json）",
     )
 }
@@ -172,7 +270,7 @@ fn unsupported_media_type() -> ApiError {
 fn too_large() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         "提交的内容过大",
     )
 }
@@ -184,12 +282,12 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return ApiError::bad_request("invalid_json", "请求内容不是有效的 JSON");
+            return ApiError::bad_request(ErrorCode::InvalidJson, "请求内容不是有效的 JSON");
         }
         serde_failure(&inner.to_string(), Some(&path))
     })?;
     de.end()
-        .map_err(|_| ApiError::bad_request("invalid_json", "请求内容不是有效的 JSON"))?;
+        .map_err(|_| ApiError::bad_request(ErrorCode::InvalidJson, "请求内容不是有效的 JSON"))?;
     Ok(value)
 }
 

@@ -15,7 +15,10 @@ use actix_web::{
     Error, HttpRequest, HttpResponse, ResponseError,
 };
 
-use crate::{error::ApiError, openapi};
+use crate::{
+    error::{ApiError, ErrorCode},
+    openapi,
+};
 
 /// Each documented path template with the methods it serves, e.g. `GET, PATCH`.
 fn table() -> &'static [(ResourceDef, String)] {
@@ -56,7 +59,7 @@ pub fn allowed_methods(path: &str) -> Option<&'static str> {
 fn method_not_allowed(allow: Option<HeaderValue>) -> HttpResponse {
     let mut response = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "不支持该请求方法",
     )
     .error_response();

@@ -14,7 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
     state::AppState,
 };
 
@@ -26,7 +26,7 @@ const STALE_AFTER: Duration = Duration::seconds(120);
 pub fn key_from(req: &HttpRequest) -> ApiResult<String> {
     let value = req.headers().get(HEADER).ok_or_else(|| {
         ApiError::bad_request(
-            "idempotency_key_required",
+            ErrorCode::IdempotencyKeyRequired,
             "请求须带 Idempotency-Key 请求头",
         )
     })?;
@@ -38,7 +38,7 @@ pub fn key_from(req: &HttpRequest) -> ApiResult<String> {
         .map(str::to_owned)
         .ok_or_else(|| {
             ApiError::bad_request(
-                "idempotency_key_invalid",
+                ErrorCode::IdempotencyKeyInvalid,
                 "Idempotency-Key 须为1到128个可见ASCII字符",
             )
         })
@@ -242,7 +242,7 @@ impl<'a> Idempotent<'a> {
             if row.request_hash != self.fingerprint {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency_key_reused",
+                    ErrorCode::IdempotencyKeyReused,
                     "同一 Idempotency-Key 不能用于不同的请求",
                 ));
             }
@@ -259,7 +259,7 @@ impl<'a> Idempotent<'a> {
                 return Ok(Replay::Fresh(row.id));
             }
             return Err(ApiError::conflict(
-                "idempotency_request_in_progress",
+                ErrorCode::IdempotencyRequestInProgress,
                 "相同的请求正在处理中，请稍后查看结果",
             ));
         }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod error_code;
 pub mod extract;
 pub mod fallback;
 pub mod fields;

@@ -19,7 +19,7 @@ use actix_web::{
     Error, ResponseError,
 };
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The override header.
 pub const HEADER: HeaderName = HeaderName::from_static("x-http-method-override");
@@ -54,7 +54,7 @@ pub async fn method_override(
         }
         None => {
             let refused = ApiError::bad_request(
-                "method_override_invalid",
+                ErrorCode::MethodOverrideInvalid,
                 "X-HTTP-Method-Override 只支持 POST 请求携带 PATCH",
             );
             Ok(req

@@ -3,11 +3,11 @@
 use std::time::{Duration, Instant};
 
 use actix_web::{
-    body::MessageBody,
+    body::{EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::{header::HeaderValue, Method},
     middleware::Next,
-    web, Error, HttpMessage,
+    web, Error, HttpMessage, ResponseError,
 };
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
@@ -48,7 +48,17 @@ pub async fn request_log(
     let span =
         tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let started = Instant::now();
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    // The middleware inside answer their refusals (429, 422, 400) as responses, never as
+    // `Err`, so that they pass here to be logged and tagged. An `Err` is still logged.
+    let mut res = match next.call(req).instrument(span.clone()).await {
+        Ok(res) => res,
+        Err(err) => {
+            let status = err.as_response_error().status_code().as_u16();
+            let ms = started.elapsed().as_millis() as u64;
+            span.in_scope(|| tracing::info!(status, ms, "request"));
+            return Err(err);
+        }
+    };
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(
             actix_web::http::header::HeaderName::from_static(REQUEST_ID),
@@ -65,61 +75,89 @@ pub async fn request_log(
 #[derive(Clone, Copy, Debug)]
 pub struct CheckedToken(pub Result<TokenClaims, TokenRejected>);
 
-/// The per-address budget an auth path spends: logins and refreshes each have their own, so
-/// residents sharing one carrier-NAT address do not lock each other out of refreshing.
-fn auth_budget(path: &str, limits: &RateLimits) -> Option<(&'static str, u64)> {
+/// The budget a request spends, decided from its method and path alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// A login or refresh path's own per-address budget (`wechat`, `password`, `refresh`):
+    /// residents sharing one carrier-NAT address do not lock each other out of refreshing.
+    Auth(&'static str),
+    /// A write to `/api/`: per user, or per address when anonymous.
+    Write,
+}
+
+/// The budget the rate limiter charges `method` on `path`, `None` when it lets it through
+/// uncounted. The OpenAPI document documents 429 on exactly these operations.
+pub fn budget(method: &Method, path: &str) -> Option<Budget> {
     match path {
-        "/api/v1/auth/wechat-login" => Some(("wechat", limits.wechat_login)),
-        "/api/v1/auth/password-login" => Some(("password", limits.password_login)),
-        "/api/v1/auth/refresh" => Some(("refresh", limits.refresh)),
-        _ => None,
+        "/api/v1/auth/wechat-login" => return Some(Budget::Auth("wechat")),
+        "/api/v1/auth/password-login" => return Some(Budget::Auth("password")),
+        "/api/v1/auth/refresh" => return Some(Budget::Auth("refresh")),
+        _ => {}
+    }
+    // A desk lookup of a pickup code spends the write budget like verifying one: codes are
+    // six digits, so both are guesses to bound.
+    let write = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || path.ends_with("/redemptions/lookup");
+    (write && path.starts_with("/api/")).then_some(Budget::Write)
+}
+
+fn auth_limit(name: &str, limits: &RateLimits) -> u64 {
+    match name {
+        "wechat" => limits.wechat_login,
+        "password" => limits.password_login,
+        _ => limits.refresh,
     }
 }
 
 /// Limits logins and refreshes per client address, and writes per user (or address when
-/// anonymous).
+/// anonymous). A refusal is answered here as a response (not an `Err`), so the access log
+/// around it logs it and gives it its `X-Request-Id`.
 pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if let Err(refused) = spend(&req).await {
+        return Ok(req
+            .into_response(refused.error_response())
+            .map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// Charges the request's budget, if it has one.
+async fn spend(req: &ServiceRequest) -> Result<(), ApiError> {
     if let Some(state) = req.app_data::<web::Data<AppState>>().cloned() {
         let limits = &state.settings.rate;
-        let path = req.path();
-        // A desk lookup of a pickup code spends the write budget like verifying one: codes are
-        // six digits, so both are guesses to bound.
-        let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-            || path.ends_with("/redemptions/lookup");
-        if let Some((budget, limit)) = auth_budget(path, limits) {
-            let client = client_key(&req, &state);
-            check(
-                &state,
-                &format!("rl:{budget}:{client}"),
-                limit,
-                limits.window,
-            )
-            .await?;
-        } else if write && path.starts_with("/api/") {
-            let checked =
-                bearer(req.request()).map(|t| state.tokens.keys.verify(t, state.clock.now()));
-            let subject = match checked {
-                Some(Ok(claims)) => format!("u{}", claims.user_id),
-                _ => client_key(&req, &state),
-            };
-            if let Some(outcome) = checked {
-                // The extractor takes the outcome from here instead of checking the token
-                // again, so both answer the same (`token_expired` or `unauthorized`).
-                req.extensions_mut().insert(CheckedToken(outcome));
+        match budget(req.method(), req.path()) {
+            Some(Budget::Auth(name)) => {
+                let client = client_key(req, &state);
+                let limit = auth_limit(name, limits);
+                check(&state, &format!("rl:{name}:{client}"), limit, limits.window).await?;
             }
-            check(
-                &state,
-                &format!("rl:write:{subject}"),
-                limits.writes,
-                limits.window,
-            )
-            .await?;
+            Some(Budget::Write) => {
+                let checked =
+                    bearer(req.request()).map(|t| state.tokens.keys.verify(t, state.clock.now()));
+                let subject = match checked {
+                    Some(Ok(claims)) => format!("u{}", claims.user_id),
+                    _ => client_key(req, &state),
+                };
+                if let Some(outcome) = checked {
+                    // The extractor takes the outcome from here instead of checking the token
+                    // again, so both answer the same (`token_expired` or `unauthorized`).
+                    req.extensions_mut().insert(CheckedToken(outcome));
+                }
+                check(
+                    &state,
+                    &format!("rl:write:{subject}"),
+                    limits.writes,
+                    limits.window,
+                )
+                .await?;
+            }
+            None => {}
         }
     }
-    next.call(req).await
+    Ok(())
 }
 
 /// Spends one attempt of a username's password budget, from whatever address: guesses spread

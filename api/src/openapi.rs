@@ -3,7 +3,7 @@
 
 use utoipa::{
     openapi::{
-        header::HeaderBuilder,
+        header::{Header, HeaderBuilder},
         schema::{ArrayItems, Schema},
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
         server::ServerBuilder,
@@ -39,6 +39,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "linli API", description = "邻里: community governance for WeChat mini-programs. \
         Errors answer `{code, message, fields?, details?}` (`details` carries facts some codes come with, e.g. `balance` on `insufficient_points`); \
+        `code` is one of `ErrorCode`: switch on it, not on `message` or the status alone. A 422 `validation_failed` names every invalid field at once under `fields`; \
         a query parameter an operation does not list answers 422 `validation_failed` naming it under `fields`. Authenticated calls send `Authorization: Bearer <access_token>`. \
         An expired access token answers 401 `token_expired` (refresh it with `POST /api/v1/auth/refresh`); any other bad token 401 `unauthorized` (log in again). \
         A method a path does not serve answers 405 `method_not_allowed` with an `Allow` header; an unknown path 404. \
@@ -88,6 +89,11 @@ const SHARED: &[(&str, &str, &str)] = &[
         "`token_expired`: the access token has expired, refresh it; `unauthorized`: missing or invalid token, or the session has ended, log in again",
     ),
     (
+        "422",
+        "ValidationFailed",
+        "`validation_failed`: every invalid field, and every query parameter the operation does not list, is named under `fields`",
+    ),
+    (
         "429",
         "RateLimited",
         "`rate_limited`: too many writes (or logins) for now; `Retry-After` says when to retry",
@@ -97,7 +103,9 @@ const SHARED: &[(&str, &str, &str)] = &[
 /// Adds the shared answers: 400, 413 and 415 to operations that read a body (uploads keep
 /// their own descriptions of these), 401 to those
 /// behind the bearer scheme (replacing their own, so `token_expired` is documented once),
-/// 429 to writes (the rate limiter counts every `/api/` write); puts the shared responses in
+/// 422 to every `/api/` operation (the strict query string refuses undocumented parameters
+/// on all of them), 429 with `Retry-After` to every operation the rate limiter charges
+/// (`middleware::budget`: logins, refreshes, writes); puts the shared responses in
 /// `components`.
 struct SharedResponses;
 
@@ -119,7 +127,8 @@ impl Modify for SharedResponses {
                     RefOr::T(body) => body.content.contains_key("application/json"),
                     RefOr::Ref(_) => true,
                 });
-                let limited = method != HttpMethod::Get && path.starts_with("/api/");
+                let limited = crate::middleware::budget(&actix_method(&method), path).is_some();
+                let strict_query = path.starts_with("/api/");
                 // No `security` of its own: the document's bearer scheme applies.
                 let authenticated = op.security.is_none() && path.starts_with("/api/");
                 if authenticated {
@@ -130,6 +139,7 @@ impl Modify for SharedResponses {
                 }
                 let applies = |status: &str| match status {
                     "429" => limited,
+                    "422" => strict_query,
                     "401" => false,
                     _ => reads_body,
                 };
@@ -137,10 +147,17 @@ impl Modify for SharedResponses {
                     match op.responses.responses.get_mut(*status) {
                         // The operation's own description comes first; the shared one is added.
                         Some(RefOr::T(own))
-                            if (json_body || *status == "429")
-                                && !own.description.contains(text) =>
+                            if json_body || !matches!(*status, "400" | "413" | "415") =>
                         {
-                            own.description = format!("{}; {text}", own.description);
+                            if !own.description.contains(text) {
+                                own.description = format!("{}; {text}", own.description);
+                            }
+                            if *status == "429" && !own.headers.contains_key("Retry-After") {
+                                own.headers.insert(
+                                    "Retry-After".to_owned(),
+                                    RefOr::T(retry_after_header()),
+                                );
+                            }
                         }
                         Some(_) => {}
                         None => {
@@ -206,13 +223,30 @@ fn shared_response(status: &str, text: &str) -> Response {
         .description(text)
         .content("application/json", body);
     if status == "429" {
-        let seconds = HeaderBuilder::new()
-            .schema(Some(Object::with_type(Type::Integer)))
-            .description(Some("Seconds until the limit resets"))
-            .build();
-        response = response.header("Retry-After", seconds);
+        response = response.header("Retry-After", retry_after_header());
     }
     response.build()
+}
+
+fn retry_after_header() -> Header {
+    HeaderBuilder::new()
+        .schema(Some(Object::with_type(Type::Integer)))
+        .description(Some("Seconds until the limit resets"))
+        .build()
+}
+
+fn actix_method(method: &HttpMethod) -> actix_web::http::Method {
+    use actix_web::http::Method;
+    match method {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Head => Method::HEAD,
+        HttpMethod::Options => Method::OPTIONS,
+        HttpMethod::Trace => Method::TRACE,
+    }
 }
 
 /// The whole document.

@@ -12,11 +12,11 @@ use std::{
 };
 
 use actix_web::{
-    body::MessageBody,
+    body::{EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::Method,
     middleware::Next,
-    Error,
+    Error, ResponseError,
 };
 use utoipa::openapi::{
     path::{Operation, ParameterIn},
@@ -120,7 +120,7 @@ fn allowed(method: &Method, path: &str) -> Option<&'static BTreeSet<String>> {
 pub async fn strict_query(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     if !req.query_string().is_empty() {
         if let Some(names) = allowed(req.method(), req.path()) {
             let unknown: BTreeMap<String, String> =
@@ -129,9 +129,11 @@ pub async fn strict_query(
                     .map(|(name, _)| (name.into_owned(), "不支持的查询参数".to_owned()))
                     .collect();
             if !unknown.is_empty() {
-                return Err(ApiError::validation(unknown).into());
+                // A response, not an `Err`: the access log outside logs and tags it.
+                let refused = ApiError::validation(unknown).error_response();
+                return Ok(req.into_response(refused).map_into_right_body());
             }
         }
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_left_body())
 }

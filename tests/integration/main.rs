@@ -5,6 +5,7 @@
 mod cache_outage;
 mod contract;
 mod contract_lists;
+mod error_codes;
 mod errors;
 mod health;
 mod helpers;
@@ -52,4 +53,5 @@ mod supermarket_redemptions;
 mod supermarket_shelf;
 mod supermarket_staff;
 mod supermarket_verification;
+mod validation_all_fields;
 mod wire_format;

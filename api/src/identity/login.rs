@@ -16,7 +16,7 @@ use crate::{
     auth::{jwt::Tokens, Role},
     clock::Clock,
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode, FieldErrors},
     wechat::{self, Wechat},
 };
 
@@ -110,12 +110,11 @@ pub async fn create_admin(
     password: &str,
 ) -> ApiResult<i64> {
     let username = username.trim();
-    if username.is_empty() || username.len() > 64 {
-        return Err(ApiError::field("username", "用户名须为1到64个字符"));
-    }
-    if password.chars().count() < 8 {
-        return Err(ApiError::field("password", "密码至少8个字符"));
-    }
+    let mut errs = FieldErrors::new();
+    let fits = !username.is_empty() && username.len() <= 64;
+    errs.check(fits, "username", "用户名须为1到64个字符");
+    errs.check(password.chars().count() >= 8, "password", "密码至少8个字符");
+    errs.finish()?;
     let password = password.to_owned();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
@@ -196,5 +195,5 @@ fn verify_password(hash: Option<&str>, password: &str) -> bool {
 }
 
 fn disabled() -> ApiError {
-    ApiError::refused("account_disabled", "账号已停用")
+    ApiError::refused(ErrorCode::AccountDisabled, "账号已停用")
 }

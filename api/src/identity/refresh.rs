@@ -22,7 +22,7 @@ use super::{
 use crate::{
     auth::jwt::Tokens,
     db::{Db, WriteTxn},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
 };
 
 /// Exchanges a refresh token for new tokens. A rotated token presented again within the grace
@@ -196,5 +196,8 @@ async fn end_family<T>(
 }
 
 fn reused() -> ApiError {
-    ApiError::unauthenticated("refresh_token_reused", "登录凭证已被使用，请重新登录")
+    ApiError::unauthenticated(
+        ErrorCode::RefreshTokenReused,
+        "登录凭证已被使用，请重新登录",
+    )
 }

@@ -19,7 +19,7 @@ use crate::{
         Caller,
     },
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
 };
 
 /// Ends the session of a refresh token; unknown tokens are ignored.
@@ -196,5 +196,5 @@ pub(super) fn hash_token(token: &str) -> String {
 
 /// 401 `invalid_refresh_token`.
 pub(super) fn invalid_refresh() -> ApiError {
-    ApiError::unauthenticated("invalid_refresh_token", "登录已失效，请重新登录")
+    ApiError::unauthenticated(ErrorCode::InvalidRefreshToken, "登录已失效，请重新登录")
 }

@@ -8,7 +8,7 @@ use actix_web::{
 
 use super::{MediaName, PictureFile};
 use crate::{
-    error::{ApiError, ApiResult, ErrorBody},
+    error::{ApiError, ApiResult, ErrorBody, ErrorCode},
     state::AppState,
 };
 
@@ -16,7 +16,7 @@ use crate::{
 pub const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 
 fn media_not_found() -> ApiError {
-    ApiError::missing("not_found", "图片不存在")
+    ApiError::missing(ErrorCode::NotFound, "图片不存在")
 }
 
 /// True when `If-None-Match` lists `etag` (or is `*`); weak validators compare equal too.

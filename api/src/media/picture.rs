@@ -16,7 +16,7 @@ use image::{
     DynamicImage, ImageDecoder, ImageEncoder, ImageError, ImageFormat, ImageReader, Limits,
 };
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// Most pixels (width × height) an upload may have: 40 MP, above the 12–24 MP of phone cameras.
 pub const MAX_PIXELS: u64 = 40_000_000;
@@ -93,7 +93,7 @@ pub fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
 pub fn unsupported_image() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "unsupported_image",
+        ErrorCode::UnsupportedImage,
         "仅支持 JPEG、PNG、WebP 图片",
     )
 }
@@ -102,7 +102,7 @@ pub fn unsupported_image() -> ApiError {
 fn unreadable_image() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "unsupported_image",
+        ErrorCode::UnsupportedImage,
         "图片已损坏或无法读取，请换一张 JPEG、PNG 或 WebP 图片",
     )
 }
@@ -111,7 +111,7 @@ fn unreadable_image() -> ApiError {
 pub fn image_too_large() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "image_too_large",
+        ErrorCode::ImageTooLarge,
         "图片尺寸过大：最多 4000 万像素，长和宽都不能超过 8192 像素",
     )
 }

@@ -8,7 +8,11 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use futures_util::{future::LocalBoxFuture, StreamExt};
 
 use super::store::Upload;
-use crate::{error::ApiError, extract, state::AppState};
+use crate::{
+    error::{ApiError, ErrorCode},
+    extract,
+    state::AppState,
+};
 
 /// The multipart field that carries the picture.
 pub const FILE_FIELD: &str = "file";
@@ -24,7 +28,7 @@ pub fn upload_too_large(limit: usize) -> ApiError {
     let mib = limit as f64 / (1024.0 * 1024.0);
     ApiError::new(
         actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!("图片文件过大，不能超过 {} MB", format_mib(mib)),
     )
 }
@@ -37,7 +41,7 @@ fn format_mib(mib: f64) -> String {
 fn not_multipart() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
+        ErrorCode::UnsupportedMediaType,
         "请以 multipart/form-data 上传图片，文件字段名为 file",
     )
 }
@@ -47,7 +51,7 @@ fn malformed(err: MultipartError) -> ApiError {
         MultipartError::ContentTypeMissing
         | MultipartError::ContentTypeParse
         | MultipartError::ContentTypeIncompatible => not_multipart(),
-        _ => ApiError::bad_request("invalid_body", "上传内容不完整或格式不正确"),
+        _ => ApiError::bad_request(ErrorCode::InvalidBody, "上传内容不完整或格式不正确"),
     }
 }
 

@@ -20,7 +20,7 @@ use crate::{
     },
     clock::local_day_start,
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, FieldErrors},
     idempotency::Claim,
     pagination::{Page, PageQuery},
     privacy::mask_name,
@@ -101,11 +101,16 @@ pub async fn list_for_street<C: ConnectionTrait>(
     street_id: i64,
     query: StreetAdjustmentsQuery,
 ) -> ApiResult<Page<AdjustmentRecord>> {
+    let mut errs = FieldErrors::new();
     if let (Some(from), Some(to)) = (query.from, query.to) {
-        if from > to {
-            return Err(ApiError::field("to", "结束日期不能早于开始日期"));
-        }
+        errs.check(from <= to, "to", "结束日期不能早于开始日期");
     }
+    let cursor = PageQuery {
+        cursor: query.cursor.clone(),
+        limit: None,
+    };
+    errs.take(cursor.before_id())?;
+    errs.finish()?;
     managed_street(db, caller, street_id).await?;
     let communities: HashMap<i64, String> = communities::Entity::find()
         .filter(communities::Column::StreetId.eq(street_id))

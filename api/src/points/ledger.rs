@@ -12,7 +12,7 @@ use sea_orm::{
 
 use crate::{
     clock::{day_start, month_start},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
 };
 
 /// One change of points.
@@ -104,7 +104,7 @@ pub async fn insufficient<C: ConnectionTrait>(db: &C, user_id: i64) -> ApiError 
         .one(db)
         .await;
     match balance {
-        Ok(balance) => ApiError::conflict("insufficient_points", "积分不足")
+        Ok(balance) => ApiError::conflict(ErrorCode::InsufficientPoints, "积分不足")
             .with_detail("balance", balance.unwrap_or(0)),
         Err(e) => e.into(),
     }

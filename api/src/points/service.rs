@@ -20,7 +20,7 @@ use crate::{
     auth::{scope::managed_community, Caller},
     clock::month_start,
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, FieldErrors},
     pagination::{Page, PageQuery},
 };
 
@@ -158,22 +158,20 @@ pub async fn put_rules(
     input: PutRules,
 ) -> ApiResult<RulesView> {
     let mut seen = HashSet::new();
+    let mut errs = FieldErrors::new();
     for (i, rule) in input.rules.iter().enumerate() {
-        if !seen.insert(rule.action.as_str()) {
-            return Err(ApiError::field(
-                &format!("rules[{i}].action"),
-                "行为标识重复",
-            ));
-        }
+        let unique = seen.insert(rule.action.as_str());
+        errs.check(unique, &format!("rules[{i}].action"), "行为标识重复");
         if let (Some(day), Some(month)) = (rule.daily_cap, rule.monthly_cap) {
-            if day > month {
-                return Err(ApiError::field(
-                    &format!("rules[{i}].daily_cap"),
-                    "每日上限不能大于每月上限",
-                ));
-            }
+            let fits = day <= month;
+            errs.check(
+                fits,
+                &format!("rules[{i}].daily_cap"),
+                "每日上限不能大于每月上限",
+            );
         }
     }
+    errs.finish()?;
     let txn = db.begin_write().await?;
     managed_community(&txn, caller, community_id).await?;
     points_rules::Entity::delete_many()

@@ -14,7 +14,7 @@ use crate::{
     auth::Caller,
     batch::by_ids,
     db::Db,
-    error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult},
+    error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult, ErrorCode},
     pagination::{Page, PageQuery},
     regions::service::locate_grid,
 };
@@ -62,7 +62,7 @@ pub async fn submit(
         Ok(r) => r,
         Err(e) if is_unique_violation(&e) => {
             return Err(ApiError::conflict(
-                "residence_exists",
+                ErrorCode::ResidenceExists,
                 "您已登记过该地址，请等待审核或查看已有登记",
             ))
         }
@@ -163,7 +163,7 @@ pub(super) async fn households_of<C: ConnectionTrait>(
 }
 
 pub(super) fn not_pending() -> ApiError {
-    ApiError::conflict("residence_not_pending", "该登记已处理，不能再更改")
+    ApiError::conflict(ErrorCode::ResidenceNotPending, "该登记已处理，不能再更改")
 }
 
 /// The response shape of an application (`grid_name` is filled by `name_grids`).

@@ -13,7 +13,7 @@ use crate::{
     auth::{Caller, Role},
     batch::by_ids,
     db::Db,
-    error::{is_unique_violation, ApiError, ApiResult},
+    error::{is_unique_violation, ApiError, ApiResult, ErrorCode},
     identity::service::scope_names,
     pagination::{Page, PageQuery},
 };
@@ -144,7 +144,7 @@ pub async fn create(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            ApiError::conflict("role_already_assigned", "该用户已拥有此角色")
+            ApiError::conflict(ErrorCode::RoleAlreadyAssigned, "该用户已拥有此角色")
         } else {
             e.into()
         }
@@ -207,7 +207,7 @@ pub async fn delete(db: &Db, caller: &Caller, now: DateTime<Utc>, id: i64) -> Ap
         }
         if admins.len() <= 1 {
             return Err(ApiError::conflict(
-                "last_platform_admin",
+                ErrorCode::LastPlatformAdmin,
                 "不能移除最后一位平台管理员",
             ));
         }

@@ -11,14 +11,14 @@ use entity::communities::{self, SupermarketPolicy};
 use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 
 use crate::{
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
     residents::membership::{belongs_to_community, has_approved_residence},
 };
 
 /// 403 for a caller whom the community's supermarket does not serve.
 pub fn not_a_member() -> ApiError {
     ApiError::refused(
-        "not_a_member",
+        ErrorCode::NotAMember,
         "本社区文明超市只为本社区居民和志愿者服务，请先完成住户登记",
     )
 }

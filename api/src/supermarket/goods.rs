@@ -22,7 +22,7 @@ use crate::{
     },
     cache::Cache,
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
     idempotency::Claim,
     media::{self, MediaPurpose, MediaStore, Upload},
     pagination::{Page, PageQuery},
@@ -43,7 +43,7 @@ pub async fn invalidate_shelf(cache: &Cache, community_id: i64) {
 
 /// 404 for goods that do not exist or that the caller does not manage.
 pub fn goods_not_found() -> ApiError {
-    ApiError::missing("not_found", "商品不存在或无权访问")
+    ApiError::missing(ErrorCode::NotFound, "商品不存在或无权访问")
 }
 
 /// The goods, if the caller manages their community; otherwise 404. Write transactions

@@ -32,7 +32,7 @@ use crate::{
     auth::{scope::managed_community, Caller},
     cache::Cache,
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode, FieldErrors},
     idempotency::Claim,
     pagination::{Page, PageQuery},
     points::ledger::{self, Change, Kind},
@@ -48,23 +48,23 @@ const CODE_ATTEMPTS: usize = 20;
 
 /// 404 for a redemption that does not exist or is not the caller's.
 pub fn redemption_not_found() -> ApiError {
-    ApiError::missing("not_found", "兑换记录不存在或无权访问")
+    ApiError::missing(ErrorCode::NotFound, "兑换记录不存在或无权访问")
 }
 
 fn goods_unavailable() -> ApiError {
-    ApiError::conflict("goods_unavailable", "该商品已下架")
+    ApiError::conflict(ErrorCode::GoodsUnavailable, "该商品已下架")
 }
 
 fn out_of_stock() -> ApiError {
-    ApiError::conflict("out_of_stock", "库存不足")
+    ApiError::conflict(ErrorCode::OutOfStock, "库存不足")
 }
 
 fn limit_reached() -> ApiError {
-    ApiError::conflict("limit_reached", "已达到本月兑换上限")
+    ApiError::conflict(ErrorCode::LimitReached, "已达到本月兑换上限")
 }
 
 fn not_pending() -> ApiError {
-    ApiError::conflict("redemption_not_pending", "该兑换已核销、取消或过期")
+    ApiError::conflict(ErrorCode::RedemptionNotPending, "该兑换已核销、取消或过期")
 }
 
 /// Redeems goods once per `Idempotency-Key` (`claim`): checks that the community's
@@ -198,7 +198,7 @@ async fn insert_with_code<C: ConnectionTrait>(
         }
     }
     Err(ApiError::unavailable(
-        "pickup_codes_exhausted",
+        ErrorCode::PickupCodesExhausted,
         "核销码暂时用尽，请稍后再试",
     ))
 }
@@ -260,11 +260,12 @@ pub async fn list_for_community<C: ConnectionTrait>(
     community_id: i64,
     query: CommunityRedemptionsQuery,
 ) -> ApiResult<Page<StaffRedemptionView>> {
+    let mut errs = FieldErrors::new();
     if let (Some(from), Some(to)) = (query.from, query.to) {
-        if from > to {
-            return Err(ApiError::field("to", "结束时间不能早于开始时间"));
-        }
+        errs.check(from <= to, "to", "结束时间不能早于开始时间");
     }
+    errs.take(PageQuery::new(query.cursor.clone(), None).before_id())?;
+    errs.finish()?;
     managed_community(db, caller, community_id).await?;
     let page = PageQuery::new(query.cursor, query.limit);
     let mut filtered =

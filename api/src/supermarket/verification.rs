@@ -16,7 +16,7 @@ use crate::{
     auth::{scope::managed_community, Caller},
     cache::Cache,
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
 };
 
 /// The redemption a code names in a community: the pending one holding it, else the newest
@@ -46,16 +46,20 @@ pub(super) async fn find_by_code<C: ConnectionTrait>(
 /// 404 for a pickup code that matches no redemption of the community: the code is wrong,
 /// not the caller's access (that is the community's `not_found`).
 pub(super) fn code_not_found() -> ApiError {
-    ApiError::missing("redemption_code_not_found", "核销码无效或已过期")
+    ApiError::missing(ErrorCode::RedemptionCodeNotFound, "核销码无效或已过期")
 }
 
 /// The 409 for a redemption that can no longer be picked up.
 fn closed(status: RedemptionStatus) -> ApiError {
     match status {
-        RedemptionStatus::Fulfilled => ApiError::conflict("already_fulfilled", "该兑换已核销"),
-        RedemptionStatus::Cancelled => ApiError::conflict("redemption_cancelled", "该兑换已取消"),
+        RedemptionStatus::Fulfilled => {
+            ApiError::conflict(ErrorCode::AlreadyFulfilled, "该兑换已核销")
+        }
+        RedemptionStatus::Cancelled => {
+            ApiError::conflict(ErrorCode::RedemptionCancelled, "该兑换已取消")
+        }
         RedemptionStatus::Expired | RedemptionStatus::Pending => {
-            ApiError::conflict("redemption_expired", "该兑换已过期，积分已退还")
+            ApiError::conflict(ErrorCode::RedemptionExpired, "该兑换已过期，积分已退还")
         }
     }
 }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     cache::Cache,
     config::{WechatMode, WechatSettings},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
 };
 
 const TOKEN_KEY: &str = "wechat:access_token";
@@ -192,18 +192,18 @@ fn check(errcode: i64) -> ApiResult<()> {
     match errcode {
         0 => Ok(()),
         40029 | 40163 => Err(ApiError::bad_request(
-            "wechat_code_invalid",
+            ErrorCode::WechatCodeInvalid,
             "登录凭证无效或已过期，请重新登录",
         )),
         45011 => Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "wechat_rate_limited",
+            ErrorCode::WechatRateLimited,
             "微信登录太频繁，请稍后再试",
         )
         .with_retry_after(60)),
         40226 => Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "wechat_user_blocked",
+            ErrorCode::WechatUserBlocked,
             "该微信账号存在风险，暂时无法登录",
         )),
         -1 => Err(unavailable()),
@@ -215,13 +215,14 @@ fn check(errcode: i64) -> ApiResult<()> {
 }
 
 fn unavailable() -> ApiError {
-    ApiError::unavailable("wechat_unavailable", "微信服务繁忙，请稍后再试").with_retry_after(5)
+    ApiError::unavailable(ErrorCode::WechatUnavailable, "微信服务繁忙，请稍后再试")
+        .with_retry_after(5)
 }
 
 fn bad_gateway() -> ApiError {
     ApiError::new(
         StatusCode::BAD_GATEWAY,
-        "wechat_error",
+        ErrorCode::WechatError,
         "微信服务异常，请稍后再试",
     )
 }
@@ -239,7 +240,7 @@ fn mock_name(code: &str) -> Option<&str> {
 fn mock_session(code: &str) -> ApiResult<Session> {
     let name = mock_name(code).ok_or_else(|| {
         ApiError::bad_request(
-            "wechat_code_invalid",
+            ErrorCode::WechatCodeInvalid,
             "模拟登录凭证应为 mock:<名字>（字母、数字、_-.）",
         )
     })?;
@@ -262,7 +263,7 @@ fn mock_phone(code: &str) -> ApiResult<String> {
             Ok(p.to_owned())
         }
         _ => Err(ApiError::bad_request(
-            "wechat_code_invalid",
+            ErrorCode::WechatCodeInvalid,
             "模拟手机号凭证应为 mock:<11位手机号>",
         )),
     }
@@ -282,7 +283,10 @@ mod tests {
     #[test]
     fn mock_codes_must_be_well_formed() {
         for bad in ["alice", "mock:", "mock:a b", "mock:这是中文"] {
-            assert_eq!(mock_session(bad).unwrap_err().code(), "wechat_code_invalid");
+            assert_eq!(
+                mock_session(bad).unwrap_err().code(),
+                ErrorCode::WechatCodeInvalid
+            );
         }
         assert_eq!(mock_phone("mock:13812345678").unwrap(), "13812345678");
         assert!(mock_phone("mock:1234").is_err());

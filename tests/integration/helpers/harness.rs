@@ -17,12 +17,14 @@ use tempfile::TempDir;
 use tokio::sync::OnceCell;
 use wiremock::MockServer;
 
+use super::http::Client;
+
 /// A running server with its own database.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
     pub address: String,
-    /// HTTP client.
-    pub client: reqwest::Client,
+    /// HTTP client of this server; every answer is checked against the error contract.
+    pub client: Client,
     /// The server's state: its clock and database.
     pub state: web::Data<AppState>,
     /// The WeChat stand-in, when the test asked for one.
@@ -146,11 +148,8 @@ impl TestApp {
         let state = app.state();
         tokio::spawn(app.run_until_stopped());
         TestApp {
+            client: Client::new(address.clone()),
             address,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .unwrap(),
             state,
             wechat: None,
             _dir: dir,
@@ -194,9 +193,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> reqwest::Response {
-        let mut request = self
-            .client
-            .request(method, format!("{}{}", self.address, path));
+        let mut request = self.client.request(method, path);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -241,7 +238,7 @@ impl TestApp {
     ) -> (StatusCode, String) {
         let response = self
             .client
-            .post(format!("{}{}", self.address, path))
+            .post(path)
             .bearer_auth(token)
             .header("Idempotency-Key", key)
             .json(&body)

@@ -3,20 +3,26 @@
 //! `harness` starts the server on a fresh database and speaks HTTP to it; `fixtures` builds
 //! what the tests need through the API (admins, logins, places, a market, points, goods);
 //! `invariants` checks that the ledger and the shelf add up after a test; `pictures` makes
-//! pictures and multipart bodies, uploads them and reads what the server stored.
+//! pictures and multipart bodies, uploads them and reads what the server stored; `http` is
+//! the only client, and `error_contract` checks each error it receives against the document.
 
 #![allow(dead_code)]
 
+mod error_contract;
 mod fixtures;
 mod harness;
+mod http;
 mod invariants;
+pub mod logs;
 mod pictures;
 
 pub use fixtures::{Market, User};
 // No test names the type yet; it stays where it always was for the first that does.
+pub use error_contract::{documented_codes, violation};
 #[allow(unused_imports)]
 pub use fixtures::Street;
 pub use harness::{on_postgres, redis_url, TestApp};
+
 pub use invariants::assert_ledger_invariants;
 pub use pictures::*;
 

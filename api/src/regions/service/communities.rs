@@ -18,7 +18,7 @@ use crate::{
     audit::{self, Audit},
     auth::{scope::require_platform_admin, Caller, Role},
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode, FieldErrors},
     pagination::{Page, PageQuery},
     regions::dto::{
         CommunityListQuery, CommunityView, CreateCommunity, UpdateCommunity, DEFAULT_LIMIT,
@@ -104,7 +104,30 @@ pub async fn list_communities<C: ConnectionTrait>(
     query: CommunityListQuery,
 ) -> ApiResult<Page<CommunityView>> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    let mut errs = FieldErrors::new();
+    errs.check(
+        query.lng.is_some() || query.lat.is_none(),
+        "lng",
+        "经度须与纬度同时提供",
+    )
+    .check(
+        query.lat.is_some() || query.lng.is_none(),
+        "lat",
+        "纬度须与经度同时提供",
+    )
+    .check(
+        query.lat.is_some() || query.radius_m.is_none(),
+        "radius_m",
+        "搜索半径须与经纬度一起提供",
+    );
     let page = PageQuery::new(query.cursor, Some(limit));
+    // The nearest list reads its own cursor (a position, not an id).
+    let before = if query.lat.is_some() {
+        None
+    } else {
+        errs.take(page.before_id())?.flatten()
+    };
+    errs.finish()?;
     match (query.lat, query.lng) {
         (Some(lat), Some(lng)) => {
             let near = nearest::Near {
@@ -116,13 +139,10 @@ pub async fn list_communities<C: ConnectionTrait>(
             nearest::nearest(db, &near, &page).await
         }
         (None, None) => {
-            if query.radius_m.is_some() {
-                return Err(ApiError::field("radius_m", "搜索半径须与经纬度一起提供"));
-            }
             let mut select = communities::Entity::find()
                 .order_by_desc(communities::Column::Id)
                 .limit(limit + 1);
-            if let Some(before) = page.before_id()? {
+            if let Some(before) = before {
                 select = select.filter(communities::Column::Id.lt(before));
             }
             if let Some(street_id) = query.street_id {
@@ -133,8 +153,8 @@ pub async fn list_communities<C: ConnectionTrait>(
             let items = views(db, rows.map(|c| (c, None)).collect()).await?;
             Ok(page.with_items(items))
         }
-        (Some(_), None) => Err(ApiError::field("lng", "经度须与纬度同时提供")),
-        (None, Some(_)) => Err(ApiError::field("lat", "纬度须与经度同时提供")),
+        // Refused above with both names.
+        _ => Err(ApiError::field("lat", "纬度须与经度同时提供")),
     }
 }
 
@@ -286,7 +306,7 @@ pub async fn delete_community(
         .count(&*txn)
         .await?;
     if grids + households + residences + staff > 0 {
-        return Err(ApiError::conflict("in_use", COMMUNITY_IN_USE));
+        return Err(ApiError::conflict(ErrorCode::InUse, COMMUNITY_IN_USE));
     }
     communities::Entity::delete_by_id(id)
         .exec(&*txn)

@@ -15,7 +15,7 @@ use crate::{
     audit::{self, Audit},
     auth::{scope::require_platform_admin, Caller, Role},
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
     pagination::{Page, PageQuery},
     regions::dto::{
         CreateDistrict, CreateStreet, DistrictTree, DistrictView, StreetView, UpdateDistrict,
@@ -139,7 +139,7 @@ pub async fn delete_district(
         .count(&*txn)
         .await?;
     if streets > 0 {
-        return Err(ApiError::conflict("in_use", DISTRICT_IN_USE));
+        return Err(ApiError::conflict(ErrorCode::InUse, DISTRICT_IN_USE));
     }
     districts::Entity::delete_by_id(id)
         .exec(&*txn)
@@ -218,7 +218,7 @@ pub async fn delete_street(db: &Db, caller: &Caller, now: DateTime<Utc>, id: i64
         .count(&*txn)
         .await?;
     if communities + admins > 0 {
-        return Err(ApiError::conflict("in_use", STREET_IN_USE));
+        return Err(ApiError::conflict(ErrorCode::InUse, STREET_IN_USE));
     }
     streets::Entity::delete_by_id(id)
         .exec(&*txn)

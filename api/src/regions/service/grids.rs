@@ -19,7 +19,7 @@ use crate::{
         Caller, Role,
     },
     db::Db,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
     pagination::{Page, PageQuery},
     regions::{
         dto::{CreateGrid, GridView, UpdateGrid, WorkerView},
@@ -263,7 +263,7 @@ pub async fn delete_grid(
         .count(&*txn)
         .await?;
     if households + residences > 0 {
-        return Err(ApiError::conflict("in_use", GRID_IN_USE));
+        return Err(ApiError::conflict(ErrorCode::InUse, GRID_IN_USE));
     }
     // A grid worker's role names the grid by id; it goes with the grid.
     let roles = role_assignments::Entity::delete_many()

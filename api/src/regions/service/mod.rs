@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use super::geo::{Boundary, BoundaryError};
-use crate::error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult};
+use crate::error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult, ErrorCode};
 
 /// A valid boundary from a request, or 422 on the `boundary` field. The validity check runs
 /// on the blocking pool: a long ring takes it a while, and the server's workers must not wait.
@@ -39,7 +39,7 @@ fn boundary_json(text: &str, object_type: &str, id: i64) -> Value {
 /// A unique name index refused the write: 409 `name_taken`.
 fn name_taken(err: DbErr) -> ApiError {
     if is_unique_violation(&err) {
-        ApiError::conflict("name_taken", "名称已被使用，请换一个")
+        ApiError::conflict(ErrorCode::NameTaken, "名称已被使用，请换一个")
     } else {
         err.into()
     }
@@ -49,7 +49,7 @@ fn name_taken(err: DbErr) -> ApiError {
 fn still_referenced(message: &'static str) -> impl FnOnce(DbErr) -> ApiError {
     move |err| {
         if is_foreign_key_violation(&err) {
-            ApiError::conflict("in_use", message)
+            ApiError::conflict(ErrorCode::InUse, message)
         } else {
             err.into()
         }
