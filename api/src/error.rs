@@ -29,7 +29,7 @@ pub struct ErrorBody {
     pub fields: Option<BTreeMap<String, String>>,
     /// Facts that go with some codes, e.g. `{"balance": 12}` on `insufficient_points`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 

@@ -173,6 +173,27 @@ async function main(): Promise<void> {
   check(entries.items[0]?.kind === "redeem", "the newest entry is the redemption", entries);
   const summary = ok("points", await resident.GET("/api/v1/me/points"));
   check(summary.balance === entries.items[0]?.balance_after, "balance matches the passbook", [summary, entries]);
+  const pricey = ok(
+    "stock a dear item",
+    await staff.POST("/api/v1/communities/{id}/goods", {
+      params: { path: { id: communityId } },
+      body: { name: "电饭煲", description: "3L", points_price: 100000, stock: 1 },
+    }),
+  );
+  const short = failed(
+    "too dear",
+    409,
+    await resident.POST("/api/v1/redemptions", {
+      params: { header: { "Idempotency-Key": randomUUID() } },
+      body: { goods_id: pricey.id, quantity: 1 },
+    }),
+  );
+  check(short.code === "insufficient_points" && short.details?.["balance"] === summary.balance, "the refusal carries the balance", short);
+  const badges = ok(
+    "badges",
+    await staff.GET("/api/v1/communities/{id}/counts", { params: { path: { id: communityId } } }),
+  );
+  check(badges.pending_residences === 0 && badges.pending_redemptions === 0, "nothing waits", badges);
   const board = ok(
     "leaderboard",
     await resident.GET("/api/v1/communities/{id}/points/leaderboard", { params: { path: { id: communityId } } }),
