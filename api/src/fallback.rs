@@ -71,7 +71,7 @@ fn method_not_allowed(allow: Option<HeaderValue>) -> HttpResponse {
 
 /// The app's default service: 405 on a known path, else 404.
 pub async fn unknown_route(req: HttpRequest) -> HttpResponse {
-    match allowed_methods(req.path()) {
+    match allowed_methods(req.match_info().as_str()) {
         Some(allow) => method_not_allowed(HeaderValue::from_str(allow).ok()),
         None => ApiError::not_found("route").error_response(),
     }
@@ -91,7 +91,7 @@ pub async fn json_method_not_allowed(
     if res.status() != StatusCode::METHOD_NOT_ALLOWED || is_json {
         return Ok(res.map_into_left_body());
     }
-    let allow = allowed_methods(res.request().path())
+    let allow = allowed_methods(res.request().match_info().as_str())
         .and_then(|a| HeaderValue::from_str(a).ok())
         .or_else(|| res.headers().get(header::ALLOW).cloned());
     Ok(res

@@ -128,7 +128,7 @@ pub async fn rate_limit(
 async fn spend(req: &ServiceRequest) -> Result<(), ApiError> {
     if let Some(state) = req.app_data::<web::Data<AppState>>().cloned() {
         let limits = &state.settings.rate;
-        match budget(req.method(), req.path()) {
+        match budget(req.method(), routed_path(req)) {
             Some(Budget::Auth(name)) => {
                 let client = client_key(req, &state);
                 let limit = auth_limit(name, limits);
@@ -202,4 +202,11 @@ fn client_key(req: &ServiceRequest, state: &AppState) -> String {
 fn short_hash(kind: &str, value: &str) -> String {
     let digest = Sha256::digest(format!("linli-rl-{kind}:{value}"));
     hex::encode(&digest[..8])
+}
+
+/// The path as the router matches it (percent-decoded), so that a limit or a check keyed on
+/// the path cannot be stepped around by encoding a character the router decodes
+/// (`/redemptions/looku%70` routes to the lookup).
+pub fn routed_path(req: &ServiceRequest) -> &str {
+    req.match_info().as_str()
 }

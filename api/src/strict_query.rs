@@ -122,7 +122,7 @@ pub async fn strict_query(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     if !req.query_string().is_empty() {
-        if let Some(names) = allowed(req.method(), req.path()) {
+        if let Some(names) = allowed(req.method(), crate::middleware::routed_path(&req)) {
             let unknown: BTreeMap<String, String> =
                 url::form_urlencoded::parse(req.query_string().as_bytes())
                     .filter(|(name, _)| !names.contains(name.as_ref()))

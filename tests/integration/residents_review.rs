@@ -37,7 +37,10 @@ async fn staff_list_pending_applications_newest_first_with_masked_phones() {
     let ids: Vec<i64> = items.iter().filter_map(|i| i["id"].as_i64()).collect();
     assert_eq!(ids, vec![second, first]);
     assert_eq!(items[1]["applicant"]["id"], alice.id);
-    assert_eq!(items[1]["applicant"]["nickname"], "alice");
+    assert_eq!(
+        items[1]["applicant"]["nickname"], "a****",
+        "masked like every name on staff lists"
+    );
     assert_eq!(items[1]["applicant"]["phone"], "138****5678");
     assert_eq!(items[0]["applicant"]["phone"], Value::Null);
     assert_eq!(items[0]["community_name"], "仕奇社区");

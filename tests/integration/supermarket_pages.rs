@@ -378,3 +378,45 @@ async fn passbook_references_open_the_redemption_they_name() {
         "an adjustment carries its reason only"
     );
 }
+
+#[tokio::test]
+async fn percent_encoded_paths_spend_the_same_budget_as_plain_ones() {
+    let app = TestApp::spawn_with(|s| {
+        s.sweep_interval = Duration::ZERO;
+        s.rate.writes = 6;
+    })
+    .await;
+    let m = app.market().await;
+    // `looku%70` and `%61pi` route to the lookup like the plain path; they must count too.
+    let encoded = [
+        format!("/api/v1/communities/{}/redemptions/looku%70", m.community),
+        format!("/%61pi/v1/communities/{}/redemptions/lookup", m.community),
+    ];
+    // The strict query string reads the routed path too (this one spends a unit as well).
+    let (status, body) = app
+        .get(&format!("{}?bogus=1", encoded[0]), Some(&m.staff.token))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let mut limited = None;
+    for i in 0..7 {
+        let path = &encoded[i % 2];
+        let (status, body) = app
+            .get(&format!("{path}?code={:06}", i), Some(&m.staff.token))
+            .await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(i);
+            break;
+        }
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert_eq!(
+            body["code"],
+            json!("redemption_code_not_found"),
+            "{path}: {body}"
+        );
+    }
+    assert_eq!(
+        limited,
+        Some(5),
+        "encoded lookups are charged like plain ones"
+    );
+}

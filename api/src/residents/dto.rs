@@ -252,7 +252,8 @@ pub struct ResidenceView {
 pub struct Applicant {
     /// User id.
     pub id: i64,
-    /// Display name.
+    /// Display name, masked like `张*` (staff lists name people masked, as everywhere).
+    #[schema(example = "张*")]
     pub nickname: String,
     /// Phone, masked like `138****5678`, when the user bound one.
     #[schema(example = "138****5678")]

@@ -26,7 +26,7 @@ use crate::{
     db::Db,
     error::{ApiError, ApiResult},
     pagination::{Page, PageQuery},
-    privacy::mask_phone,
+    privacy::{mask_name, mask_phone},
 };
 
 /// A community's applications for its staff, newest first, with the applicant's masked phone.
@@ -72,7 +72,7 @@ pub async fn list_for_community<C: ConnectionTrait>(
                 ),
                 applicant: Applicant {
                     id: r.user_id,
-                    nickname: user.map(|u| u.nickname.clone()).unwrap_or_default(),
+                    nickname: user.map(|u| mask_name(&u.nickname)).unwrap_or_default(),
                     phone: user.and_then(|u| u.phone.as_deref()).map(mask_phone),
                 },
             }

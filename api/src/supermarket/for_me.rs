@@ -27,8 +27,9 @@ use crate::{
     pagination::Page,
 };
 
-/// Why the caller cannot redeem an item now; the first that applies, in this order. Each
-/// but `login_required` is the error code `POST /redemptions` would answer.
+/// Why the caller cannot redeem an item now: the first that applies, in this order (what a
+/// page should say first). Each but `login_required` is an error code `POST /redemptions`
+/// answers; when several apply, the redemption may name another of them first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RedeemBlock {

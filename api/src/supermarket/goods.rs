@@ -33,7 +33,8 @@ const SHELF_TTL: Duration = Duration::from_secs(60);
 
 /// The cache key of a community's shelf (its first page without filters).
 pub fn shelf_key(community_id: i64) -> String {
-    format!("supermarket:shelf:{community_id}")
+    // v2: a page `{items, next_cursor}` (the unpaged list before it had another shape).
+    format!("supermarket:shelf:v2:{community_id}")
 }
 
 /// Drops a community's cached shelf; call it after committing a change of its goods.
