@@ -11,6 +11,7 @@ pub mod households;
 pub mod idempotency_keys;
 pub mod media;
 pub mod points_entries;
+pub mod points_monthly;
 pub mod points_rules;
 pub mod points_wallets;
 pub mod redemptions;

@@ -22,6 +22,7 @@ mod media_refusals;
 mod media_serving;
 mod method_override;
 mod points;
+mod points_aggregates;
 mod points_ledger;
 mod points_model;
 mod points_rules;

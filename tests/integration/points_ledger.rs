@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{assert_ledger_invariants, TestApp};
 use crate::points::{adjust, award, balance, community, put_rules};
 
 #[tokio::test]
@@ -59,6 +59,7 @@ async fn the_passbook_lists_entries_newest_first_with_balances_and_a_cursor() {
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     assert_eq!(rest["items"][0]["balance_after"], 20);
     assert!(rest["next_cursor"].is_null());
+    assert_ledger_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -128,6 +129,7 @@ async fn an_adjustment_needs_a_key_replays_it_and_never_takes_a_balance_below_ze
         app.count("audit_logs").await >= 2,
         "adjustments are audited"
     );
+    assert_ledger_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -182,6 +184,7 @@ async fn adjustments_outside_the_staffs_community_or_with_bad_input_change_nothi
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(app.count("points_entries").await, 0);
     assert_eq!(balance(&app, &user).await, 0);
+    assert_ledger_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -259,4 +262,5 @@ async fn the_leaderboard_ranks_this_periods_earners_with_masked_names() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.get(&path, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_ledger_invariants(&app).await;
 }

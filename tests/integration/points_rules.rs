@@ -7,7 +7,7 @@ use api::points::ledger::{self, Award, AwardOutcome};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{assert_ledger_invariants, TestApp};
 use crate::points::{award, balance, community, put_rules};
 
 #[tokio::test]
@@ -64,6 +64,7 @@ async fn an_award_follows_the_rule_and_its_daily_and_monthly_caps() {
     ));
     let volunteer = app.login("volunteer").await; // the day-old access token has expired
     assert_eq!(balance(&app, &volunteer).await, 45);
+    assert_ledger_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -112,6 +113,7 @@ async fn the_same_award_key_pays_once_even_when_sent_concurrently() {
     assert_eq!(awarded, 1);
     assert_eq!(balance(&app, &courier).await, 7);
     assert_eq!(app.count("points_entries").await, 1);
+    assert_ledger_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -155,6 +157,7 @@ async fn concurrent_awards_never_pass_the_daily_cap() {
         task.await.unwrap();
     }
     assert_eq!(balance(&app, &volunteer).await, 30);
+    assert_ledger_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -189,6 +192,7 @@ async fn rules_are_public_to_read_and_only_the_communitys_staff_may_replace_them
             .0,
         StatusCode::NOT_FOUND
     );
+    assert_ledger_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -221,4 +225,5 @@ async fn bad_rules_answer_422_and_keep_the_old_ones() {
         body["rules"],
         json!([{"action": "checkin", "label": "报到签到", "points": 5, "daily_cap": null, "monthly_cap": null, "enabled": true}])
     );
+    assert_ledger_invariants(&app).await;
 }

@@ -7,11 +7,12 @@ use chrono::{DateTime, Utc};
 
 use entity::{points_entries, users};
 use sea_orm::{
-    sea_query::{Alias, Expr, ExprTrait},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
 };
 
 use super::{
+    aggregates,
     dto::{Leaderboard, LeaderboardEntry, LeaderboardQuery, Period},
     ledger::Kind,
 };
@@ -96,29 +97,14 @@ pub async fn leaderboard<C: ConnectionTrait>(
     })
 }
 
-/// Every earner's total since `since`, best first, ties by user id.
+/// Every earner's total since `since` (a month or year start), best first, ties by user id,
+/// from the monthly aggregates: at most twelve rows per earner.
 async fn totals<C: ConnectionTrait>(
     db: &C,
     community_id: i64,
     since: DateTime<Utc>,
 ) -> ApiResult<Vec<(i64, i64)>> {
-    let total = Expr::col(points_entries::Column::Amount)
-        .sum()
-        .cast_as(Alias::new("bigint"));
-    let rows: Vec<(i64, i64)> = points_entries::Entity::find()
-        .select_only()
-        .column(points_entries::Column::UserId)
-        .column_as(total.clone(), "total")
-        .filter(points_entries::Column::CommunityId.eq(community_id))
-        .filter(points_entries::Column::Kind.eq(Kind::Earn))
-        .filter(points_entries::Column::CreatedAt.gte(since))
-        .group_by(points_entries::Column::UserId)
-        .order_by_desc(total)
-        .order_by_asc(points_entries::Column::UserId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows)
+    aggregates::earners(db, community_id, aggregates::month_of(since)).await
 }
 
 /// Members sort descending in Redis among equal scores; inverting the id puts lower ids first.

@@ -1,5 +1,6 @@
 //! The ledger: the only code that changes points. Every change is an entry; the wallet
 //! balance is the sum of the entries and never negative (CHECK plus conditional updates).
+//! `apply` also keeps the monthly aggregates (`aggregates::record`) in the same transaction.
 //! Call these inside a write transaction.
 
 use chrono::{DateTime, Utc};
@@ -10,6 +11,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
+use super::aggregates;
 use crate::{
     clock::{day_start, month_start},
     error::{ApiError, ApiResult, ErrorCode},
@@ -88,6 +90,15 @@ pub async fn apply<C: ConnectionTrait>(
         ..Default::default()
     }
     .insert(db)
+    .await?;
+    aggregates::record(
+        db,
+        now,
+        change.user_id,
+        change.community_id,
+        change.kind,
+        change.amount,
+    )
     .await?;
     Ok(entry)
 }

@@ -1,6 +1,7 @@
 //! Volunteer points (积分存折): the ledger, earning rules, the passbook and adjustments.
 
 pub mod adjustments;
+pub mod aggregates;
 pub mod dto;
 pub mod handlers;
 pub mod leaderboard;

@@ -6,25 +6,21 @@ use chrono::{DateTime, Utc};
 
 use entity::{communities, points_entries, points_rules, points_wallets};
 use sea_orm::{
-    sea_query::{Alias, Expr, ExprTrait},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 
-use super::{
-    dto::*,
-    ledger::{self, Kind},
-};
+use super::{aggregates, dto::*, ledger};
 use crate::{
     audit::{self, Audit},
     auth::{scope::managed_community, Caller},
-    clock::month_start,
     db::Db,
     error::{ApiError, ApiResult, FieldErrors},
     pagination::{Page, PageQuery},
 };
 
-/// The caller's balance and this month's flows.
+/// The caller's balance and this month's flows, read from the wallet and the monthly
+/// aggregates (never from the entries).
 pub async fn summary<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
@@ -34,32 +30,12 @@ pub async fn summary<C: ConnectionTrait>(
         .filter(points_wallets::Column::UserId.eq(caller.id()))
         .one(db)
         .await?;
-    let since = month_start(now);
-    let sums: Vec<(Kind, Option<i64>)> = points_entries::Entity::find()
-        .select_only()
-        .column(points_entries::Column::Kind)
-        .column_as(
-            Expr::col(points_entries::Column::Amount)
-                .sum()
-                .cast_as(Alias::new("bigint")),
-            "total",
-        )
-        .filter(points_entries::Column::UserId.eq(caller.id()))
-        .filter(points_entries::Column::CreatedAt.gte(since))
-        .group_by(points_entries::Column::Kind)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let total = |kind: Kind| {
-        sums.iter()
-            .find(|(k, _)| *k == kind)
-            .and_then(|(_, v)| *v)
-            .unwrap_or(0)
-    };
+    let (earned, spent) =
+        aggregates::month_totals(db, caller.id(), aggregates::month_of(now)).await?;
     Ok(PointsSummary {
         balance: wallet.as_ref().map_or(0, |w| w.balance),
-        earned_this_month: total(Kind::Earn),
-        spent_this_month: -(total(Kind::Redeem) + total(Kind::Refund) + total(Kind::Expire)),
+        earned_this_month: earned,
+        spent_this_month: spent,
         lifetime_earned: wallet.map_or(0, |w| w.lifetime_earned),
     })
 }

@@ -1,5 +1,5 @@
-//! The invariants checked after the points and supermarket tests: the ledger and the shelf
-//! add up.
+//! The invariants checked after the points and supermarket tests: the ledger, its maintained
+//! aggregates and the shelf add up.
 
 use super::harness::TestApp;
 
@@ -7,8 +7,10 @@ use super::harness::TestApp;
 /// never negative; every entry's `balance_after` is the running sum of its user's entries;
 /// every redemption was paid by exactly one entry and, once cancelled or expired, refunded by
 /// exactly one; and for every goods item stock + pending + fulfilled = initial stock +
-/// restocks = total stocked.
+/// restocks = total stocked; and the monthly aggregates and lifetime earnings equal the
+/// entries (`assert_aggregate_invariants`).
 pub async fn assert_ledger_invariants(app: &TestApp) {
+    super::aggregate_invariants::assert_aggregate_invariants(app).await;
     let get = |row: &sea_orm::QueryResult, column: &str| row.try_get::<i64>("", column).unwrap();
     for row in app
         .rows(

@@ -2,12 +2,14 @@
 //!
 //! `harness` starts the server on a fresh database and speaks HTTP to it; `fixtures` builds
 //! what the tests need through the API (admins, logins, places, a market, points, goods);
-//! `invariants` checks that the ledger and the shelf add up after a test; `pictures` makes
+//! `invariants` checks that the ledger and the shelf add up after a test (and, through
+//! `aggregate_invariants`, that the maintained aggregates equal the entries); `pictures` makes
 //! pictures and multipart bodies, uploads them and reads what the server stored; `http` is
 //! the only client, and `error_contract` checks each error it receives against the document.
 
 #![allow(dead_code)]
 
+mod aggregate_invariants;
 mod error_contract;
 mod fixtures;
 mod harness;
@@ -23,6 +25,7 @@ pub use error_contract::{documented_codes, violation};
 pub use fixtures::Street;
 pub use harness::{on_postgres, redis_url, TestApp};
 
+pub use aggregate_invariants::assert_aggregate_invariants;
 pub use invariants::assert_ledger_invariants;
 pub use pictures::*;
 
