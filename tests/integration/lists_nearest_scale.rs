@@ -3,7 +3,7 @@
 //! for several points and radii, across the antimeridian too.
 
 use api::regions::geo::haversine_m;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 use serde_json::Value;
 
 use crate::{
@@ -41,7 +41,10 @@ async fn brute_force(app: &TestApp, lat: f64, lng: f64, radius: f64) -> Vec<i64>
         .iter()
         .map(|row| {
             let id: i64 = row.try_get("", "id").unwrap();
-            let (clat, clng): (f64, f64) = (row.try_get("", "lat").unwrap(), row.try_get("", "lng").unwrap());
+            let (clat, clng): (f64, f64) = (
+                row.try_get("", "lat").unwrap(),
+                row.try_get("", "lng").unwrap(),
+            );
             (haversine_m(lat, lng, clat, clng), id)
         })
         .filter(|(d, _)| *d <= radius)
@@ -91,10 +94,84 @@ async fn nearest_communities_among_thousands_equal_a_brute_force_ranking() {
     let sides = app
         .rows(&format!(
             "SELECT COUNT(*) AS n FROM communities WHERE lng < 0 AND id IN ({})",
-            across.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            across
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
         ))
         .await[0]
         .try_get::<i64>("", "n")
         .unwrap();
-    assert!(sides > 0 && (sides as usize) < across.len(), "{sides} of {}", across.len());
+    assert!(
+        sides > 0 && (sides as usize) < across.len(),
+        "{sides} of {}",
+        across.len()
+    );
+}
+
+#[tokio::test]
+async fn the_box_of_a_nearest_query_is_read_from_the_position_index() {
+    // SQLite's plan names the index; PostgreSQL's planner is asked the same at scale (README).
+    if crate::helpers::on_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let plans = [
+        "lat BETWEEN 40.7 AND 40.9 AND lng BETWEEN 111.5 AND 111.8",
+        "lat BETWEEN -0.3 AND 0.3 AND (lng >= 179.7 OR lng <= -179.8)",
+    ];
+    // One connection that has read the table since the migrations: an EXPLAIN alone does not
+    // check SQLite's schema cookie, so a connection opened earlier would plan on the old schema.
+    let db = app.db().begin().await.unwrap();
+    let backend = db.get_database_backend();
+    let query = |sql: String| db.query_all_raw(Statement::from_string(backend, sql));
+    query("SELECT COUNT(*) FROM communities".into())
+        .await
+        .unwrap();
+    for filter in plans {
+        let sql = format!("EXPLAIN QUERY PLAN SELECT id, lat, lng FROM communities WHERE {filter}");
+        let plan: Vec<String> = query(sql)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<String>("", "detail").unwrap())
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("USING COVERING INDEX ix_communities_position")),
+            "{filter}: {plan:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_position_index_migration_goes_down_and_up_again() {
+    use migration::MigratorTrait;
+    let app = TestApp::spawn().await;
+    let count = |name: &str| {
+        if crate::helpers::on_postgres() {
+            format!(
+                "SELECT COUNT(*) AS n FROM pg_indexes WHERE indexname = '{name}' \
+                 AND schemaname = current_schema()"
+            )
+        } else {
+            format!(
+                "SELECT COUNT(*) AS n FROM pragma_index_list('communities') WHERE name = '{name}'"
+            )
+        }
+    };
+    let (new, old) = (
+        count("ix_communities_position"),
+        count("ix_communities_lat_lng"),
+    );
+    assert_eq!((app.scalar(&new).await, app.scalar(&old).await), (1, 0));
+
+    let steps = crate::helpers::migrations_from("m20261204_000009_community_position_index");
+    migration::Migrator::down(app.db(), Some(steps))
+        .await
+        .unwrap();
+    assert_eq!((app.scalar(&new).await, app.scalar(&old).await), (0, 1));
+    migration::Migrator::up(app.db(), None).await.unwrap();
+    assert_eq!((app.scalar(&new).await, app.scalar(&old).await), (1, 0));
 }

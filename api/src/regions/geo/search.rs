@@ -91,11 +91,9 @@ impl SearchBox {
         match self.lng {
             LngSpan::All => band,
             LngSpan::Between(west, east) => band.add(lng.between(west, east)),
-            LngSpan::Wrapped { east_of, west_of } => band.add(
-                Condition::any()
-                    .add(lng.gte(east_of))
-                    .add(lng.lte(west_of)),
-            ),
+            LngSpan::Wrapped { east_of, west_of } => {
+                band.add(Condition::any().add(lng.gte(east_of)).add(lng.lte(west_of)))
+            }
         }
     }
 
