@@ -14,6 +14,7 @@ mod identity_profile;
 mod identity_tokens;
 mod input_hardening;
 mod lists_nearest;
+mod lists_nearest_scale;
 mod lists_paging;
 mod lists_totals;
 mod media_avatar;

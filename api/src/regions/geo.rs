@@ -6,7 +6,7 @@
 
 mod search;
 
-pub use search::{haversine_m, search_box, LngSpan, SearchBox, EARTH_RADIUS_M};
+pub use search::{bbox, haversine_m, LngSpan, SearchBox, EARTH_RADIUS_M};
 
 use geo::{
     validation::{InvalidMultiPolygon, InvalidPolygon},

@@ -1,7 +1,9 @@
-//! Great-circle distances (georust's haversine) and the search box that narrows "communities
-//! near a point" in SQL before the exact distances.
+//! Great-circle distances (georust's haversine) and the search box that narrows "things near
+//! a point" in SQL (communities today, stations later) before the exact distances: `bbox`
+//! gives the box, `SearchBox::condition` the filter on any table's indexed `lat`/`lng`.
 
 use geo::{Distance, Haversine, Point};
+use sea_orm::{ColumnTrait, Condition};
 
 /// Mean Earth radius in metres (IUGG), the one `geo`'s haversine uses.
 pub const EARTH_RADIUS_M: f64 = Haversine.radius();
@@ -39,7 +41,7 @@ pub struct SearchBox {
 }
 
 /// The search box around a centre; slightly larger than the circle so no edge point is lost.
-pub fn search_box(lat: f64, lng: f64, radius_m: f64) -> SearchBox {
+pub fn bbox(lat: f64, lng: f64, radius_m: f64) -> SearchBox {
     const PAD: f64 = 1e-6;
     let angle = radius_m / EARTH_RADIUS_M;
     let dlat = angle.to_degrees() + PAD;
@@ -82,6 +84,19 @@ pub fn search_box(lat: f64, lng: f64, radius_m: f64) -> SearchBox {
 }
 
 impl SearchBox {
+    /// The SQL filter "in the box" on a table's latitude and longitude columns: ranges an
+    /// index on `(lat, lng)` serves; across the antimeridian, two longitude ranges.
+    pub fn condition(&self, lat: impl ColumnTrait, lng: impl ColumnTrait) -> Condition {
+        let band = Condition::all().add(lat.between(self.min_lat, self.max_lat));
+        match self.lng {
+            LngSpan::All => band,
+            LngSpan::Between(west, east) => band.add(lng.between(west, east)),
+            LngSpan::Wrapped { east_of, west_of } => {
+                band.add(Condition::any().add(lng.gte(east_of)).add(lng.lte(west_of)))
+            }
+        }
+    }
+
     /// True when the box holds the point.
     pub fn holds(&self, lat: f64, lng: f64) -> bool {
         let lng_ok = match self.lng {
@@ -122,7 +137,7 @@ mod tests {
             (60.0, -179.95),
         ] {
             let radius = 50_000.0;
-            let b = search_box(lat, lng, radius);
+            let b = bbox(lat, lng, radius);
             for step in 0..360 {
                 let bearing = step as f64;
                 let (plat, plng) = destination(lat, lng, bearing, radius * 0.999_999);
@@ -137,12 +152,12 @@ mod tests {
 
     #[test]
     fn a_search_box_near_a_pole_spans_every_longitude() {
-        assert_eq!(search_box(89.9, 10.0, 50_000.0).lng, LngSpan::All);
+        assert_eq!(bbox(89.9, 10.0, 50_000.0).lng, LngSpan::All);
     }
 
     #[test]
     fn a_search_box_across_the_antimeridian_wraps() {
-        let b = search_box(0.0, 179.9, 50_000.0);
+        let b = bbox(0.0, 179.9, 50_000.0);
         assert!(matches!(b.lng, LngSpan::Wrapped { .. }));
         assert!(b.holds(0.0, -179.9));
         assert!(!b.holds(0.0, 0.0));

@@ -4,22 +4,28 @@
 use std::collections::HashMap;
 
 use entity::communities;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::communities::views;
 use crate::{
     error::ApiResult,
     pagination::{Page, PageQuery},
-    regions::{
-        dto::CommunityView,
-        geo::{self, LngSpan},
-    },
+    regions::{dto::CommunityView, geo},
 };
 
-/// A page of the communities within `radius_m` of a point, nearest first (ties by id): a
-/// bounding box in SQL over centres only, exact distances here, then the page's full rows.
-/// The cursor is the position after the page's last community (see `near_cursor`), so it
-/// does not depend on how the candidates are found.
+/// The first reach of the search beyond the cursor's distance, in metres: a city's page of
+/// communities is usually this close, so one small box on the index answers it.
+const FIRST_REACH_M: f64 = 2_000.0;
+
+/// A position in the list: exact distance in metres, then id.
+type Position = (f64, i64);
+
+/// A page of the communities within `radius_m` of a point, nearest first (ties by id).
+/// Candidates come from a bounding box on the indexed `lat`/`lng` (`geo::bbox`), growing from
+/// a small reach to the radius until it holds a page: everything outside a reach is farther
+/// than everything inside, so the first hits of a box that holds a page are the page. Exact
+/// distances here, then the page's full rows. The cursor is the position after the page's
+/// last community (see `near_cursor`), so it does not depend on how candidates are found.
 pub async fn nearest<C: ConnectionTrait>(
     db: &C,
     near: &Near,
@@ -30,39 +36,20 @@ pub async fn nearest<C: ConnectionTrait>(
         None => None,
     };
     let radius = f64::from(near.radius_m);
-    let area = geo::search_box(near.lat, near.lng, radius);
-    let mut select = communities::Entity::find()
-        .select_only()
-        .columns([
-            communities::Column::Id,
-            communities::Column::Lat,
-            communities::Column::Lng,
-        ])
-        .filter(communities::Column::Lat.between(area.min_lat, area.max_lat));
-    select = match area.lng {
-        LngSpan::All => select,
-        LngSpan::Between(west, east) => select.filter(communities::Column::Lng.between(west, east)),
-        LngSpan::Wrapped { east_of, west_of } => select.filter(
-            Condition::any()
-                .add(communities::Column::Lng.gte(east_of))
-                .add(communities::Column::Lng.lte(west_of)),
-        ),
+    let wanted = usize::try_from(page.limit() + 1).unwrap_or(usize::MAX);
+    // A street holds a few dozen communities: one box of the whole radius.
+    let mut reach = match near.street_id {
+        Some(_) => radius,
+        None => (after.map_or(0.0, |a| a.0) + FIRST_REACH_M).min(radius),
     };
-    if let Some(street_id) = near.street_id {
-        select = select.filter(communities::Column::StreetId.eq(street_id));
-    }
-    let by_position = |a: &(f64, i64), b: &(f64, i64)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-    let mut hits: Vec<(f64, i64)> = select
-        .into_tuple::<(i64, f64, f64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, lat, lng)| (geo::haversine_m(near.lat, near.lng, lat, lng), id))
-        .filter(|(d, _)| *d <= radius)
-        .filter(|hit| after.is_none_or(|after| by_position(hit, &after).is_gt()))
-        .collect();
-    hits.sort_by(by_position);
-    hits.truncate(usize::try_from(page.limit() + 1).unwrap_or(usize::MAX));
+    let mut hits = loop {
+        let hits = within(db, near, reach, after).await?;
+        if hits.len() >= wanted || reach >= radius {
+            break hits;
+        }
+        reach = (reach * 4.0).min(radius);
+    };
+    hits.truncate(wanted);
     let mut page = Page::from_rows_keyed(hits, page.limit(), |hit| near_cursor::encode(*hit, near));
     let hits = std::mem::take(&mut page.items);
     if hits.is_empty() {
@@ -81,6 +68,40 @@ pub async fn nearest<C: ConnectionTrait>(
         .filter_map(|(d, id)| Some((rows.remove(&id)?, Some(d))))
         .collect();
     Ok(page.with_items(views(db, rows).await?))
+}
+
+/// The communities within `reach` metres of the point and after the cursor, in list order:
+/// the centres in the box from SQL (an index range), then exact distances.
+async fn within<C: ConnectionTrait>(
+    db: &C,
+    near: &Near,
+    reach: f64,
+    after: Option<Position>,
+) -> ApiResult<Vec<Position>> {
+    let area = geo::bbox(near.lat, near.lng, reach);
+    let mut select = communities::Entity::find()
+        .select_only()
+        .columns([
+            communities::Column::Id,
+            communities::Column::Lat,
+            communities::Column::Lng,
+        ])
+        .filter(area.condition(communities::Column::Lat, communities::Column::Lng));
+    if let Some(street_id) = near.street_id {
+        select = select.filter(communities::Column::StreetId.eq(street_id));
+    }
+    let by_position = |a: &Position, b: &Position| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+    let mut hits: Vec<Position> = select
+        .into_tuple::<(i64, f64, f64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, lat, lng)| (geo::haversine_m(near.lat, near.lng, lat, lng), id))
+        .filter(|(d, _)| *d <= reach)
+        .filter(|hit| after.is_none_or(|after| by_position(hit, &after).is_gt()))
+        .collect();
+    hits.sort_by(by_position);
+    Ok(hits)
 }
 
 /// A nearest-first query: the point, the radius and the street filter.
