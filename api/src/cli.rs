@@ -3,6 +3,7 @@
 use anyhow::Context;
 
 use crate::{
+    cache::Cache,
     clock::Clock,
     config::{Environment, Settings},
     db::Db,
@@ -40,7 +41,11 @@ pub async fn create_admin_command(
 ) -> anyhow::Result<()> {
     let db = Db::connect(&settings.database_url, 2).await?;
     db.migrate().await?;
-    let id = identity::create_admin(&db, &Clock::default(), username, password)
+    let cache = match &settings.redis_url {
+        Some(url) => Cache::redis(url, &settings.redis_prefix).await?,
+        None => Cache::memory(),
+    };
+    let id = identity::create_admin(&db, &cache, &Clock::default(), username, password)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("cannot create the admin")?;

@@ -58,7 +58,7 @@ async fn mock_user(state: &AppState, name: &str, nickname: &str) -> anyhow::Resu
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .context("demo user")?;
     let update = dto(json!({ "nickname": nickname }))?;
-    identity::update_me(&state.db, &caller, state.clock.now(), update)
+    identity::update_me(&state.db, &state.cache, &caller, state.clock.now(), update)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(caller)
@@ -90,9 +90,15 @@ pub async fn seed(settings: &Settings) -> anyhow::Result<()> {
 async fn load(state: &AppState) -> anyhow::Result<()> {
     let err = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
     let now = state.clock.now();
-    let admin_id = login::create_admin(&state.db, &state.clock, "admin", ADMIN_PASSWORD)
-        .await
-        .map_err(err)?;
+    let admin_id = login::create_admin(
+        &state.db,
+        &state.cache,
+        &state.clock,
+        "admin",
+        ADMIN_PASSWORD,
+    )
+    .await
+    .map_err(err)?;
     let admin = load_user(state.db.conn(), admin_id)
         .await
         .map_err(err)?
@@ -129,6 +135,7 @@ async fn load(state: &AppState) -> anyhow::Result<()> {
         for (name, lat, lng) in list {
             let community = communities::create_community(
                 &state.db,
+                &state.cache,
                 &admin,
                 now,
                 dto(json!({ "street_id": street.id, "name": name, "lat": lat, "lng": lng, "checkin_radius_m": 300,
@@ -140,6 +147,7 @@ async fn load(state: &AppState) -> anyhow::Result<()> {
                 let west = lng - 0.004 + 0.004 * i as f64;
                 grids::create_grid(
                     &state.db,
+                    &state.cache,
                     &admin,
                     now,
                     community.id,
@@ -156,7 +164,7 @@ async fn load(state: &AppState) -> anyhow::Result<()> {
     let staff = mock_user(state, "staff", "光明社区王书记").await?;
     let grant =
         dto(json!({ "user_id": staff.id(), "role": "community_staff", "scope_id": guangming }))?;
-    crate::roles::service::create(&state.db, &admin, state.clock.now(), grant)
+    crate::roles::service::create(&state.db, &state.cache, &admin, state.clock.now(), grant)
         .await
         .map_err(err)?;
     let staff = load_user(state.db.conn(), staff.id())

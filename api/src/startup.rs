@@ -12,7 +12,7 @@ use secrecy::ExposeSecret;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    auth::jwt::Tokens,
+    auth::{callers::CallerCache, jwt::Tokens},
     cache::Cache,
     clock::Clock,
     config::Settings,
@@ -140,6 +140,8 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
     Ok(AppState {
         db,
         cache,
+        callers: CallerCache::new(settings.caller_cache_ttl),
+        near: Default::default(),
         wechat,
         clock,
         tokens,

@@ -3,8 +3,15 @@
 use std::sync::Arc;
 
 use crate::{
-    auth::jwt::Tokens, cache::Cache, clock::Clock, config::Settings, db::Db, media::MediaStore,
-    supermarket::gate::Counter, wechat::Wechat,
+    auth::{callers::CallerCache, jwt::Tokens},
+    cache::Cache,
+    clock::Clock,
+    config::Settings,
+    db::Db,
+    media::MediaStore,
+    regions::service::near_index::NearIndex,
+    supermarket::gate::Counter,
+    wechat::Wechat,
 };
 
 /// Shared state of one server.
@@ -13,6 +20,10 @@ pub struct AppState {
     pub db: Db,
     /// Cache and rate-limit store.
     pub cache: Cache,
+    /// Callers loaded in the last few seconds.
+    pub callers: CallerCache,
+    /// The public map of communities, for nearest-first lookups.
+    pub near: NearIndex,
     /// WeChat client.
     pub wechat: Wechat,
     /// The clock (tests move it).

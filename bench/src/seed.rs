@@ -158,9 +158,15 @@ pub async fn world(
     per_client: usize,
 ) -> anyhow::Result<World> {
     let password = "benchmark password";
-    api::identity::login::create_admin(&state.db, &state.clock, "bench-admin", password)
-        .await
-        .map_err(|e| anyhow::anyhow!("create_admin: {e:?}"))?;
+    api::identity::login::create_admin(
+        &state.db,
+        &state.cache,
+        &state.clock,
+        "bench-admin",
+        password,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("create_admin: {e:?}"))?;
     let admin = user_from(
         &api.post(
             "/api/v1/auth/password-login",

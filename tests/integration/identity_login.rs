@@ -199,6 +199,7 @@ async fn a_password_login_needs_the_right_password_and_a_reset_revokes_old_token
 
     api::identity::login::create_admin(
         &app.state.db,
+        &app.state.cache,
         &app.state.clock,
         &username,
         "a brand new password",

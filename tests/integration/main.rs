@@ -29,6 +29,7 @@ mod points_model;
 mod points_rules;
 mod query_strictness;
 mod rate_limits;
+mod reads_cache;
 mod regions;
 mod regions_access;
 mod regions_conflicts;

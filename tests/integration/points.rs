@@ -73,6 +73,7 @@ pub async fn award(
     .await
     .unwrap();
     txn.commit().await.unwrap();
+    api::points::changed(&app.state.cache, user, community).await;
     outcome
 }
 

@@ -37,6 +37,7 @@ async fn a_password_reset_ends_every_session_so_its_refresh_tokens_answer_401() 
 
     api::identity::login::create_admin(
         &app.state.db,
+        &app.state.cache,
         &app.state.clock,
         &username,
         "new password 2",

@@ -46,7 +46,11 @@ impl FromRequest for AuthUser {
                     state.tokens.keys.verify(&token, state.clock.now())?
                 }
             };
-            load_caller(state.db.conn(), claims).await.map(AuthUser)
+            state
+                .callers
+                .load(state.db.conn(), &state.cache, claims)
+                .await
+                .map(AuthUser)
         })
     }
 }
@@ -132,5 +136,9 @@ fn caller_from_rows(rows: Vec<(users::Model, Option<role_assignments::Model>)>) 
             scope_id: a.scope_id,
         })
         .collect();
-    Some(Caller { user, grants })
+    Some(Caller {
+        user,
+        grants,
+        generation: None,
+    })
 }

@@ -1,5 +1,6 @@
 //! Authentication and authorization: tokens, the caller, roles and scopes.
 
+pub mod callers;
 pub mod extractor;
 pub mod jwt;
 pub mod roles;

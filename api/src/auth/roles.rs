@@ -1,5 +1,6 @@
 //! Roles are data: a role assignment grants a role over one scope.
 
+use crate::cache::Generation;
 pub use entity::role_assignments::Role;
 use entity::users;
 
@@ -21,6 +22,8 @@ pub struct Caller {
     pub user: users::Model,
     /// Current role assignments.
     pub grants: Vec<Grant>,
+    /// The user's cache generation when the caller was loaded (`auth::callers`), if any.
+    pub generation: Option<Generation>,
 }
 
 impl Caller {

@@ -1,14 +1,22 @@
-//! A small cache for rate limits, the WeChat access token and short-lived keys:
-//! Redis when configured, in-process otherwise. Redis holds nothing authoritative,
-//! so when it fails the cache falls back to the in-process store.
+//! The cache: rate limits, the WeChat access token, short-lived keys, and cached reads
+//! (`generation` + `flight`: keys formed without a query, exact invalidation, one computation
+//! per missing value). Redis when configured, in-process otherwise. Redis holds nothing
+//! authoritative, so when it fails the cache falls back to the in-process store.
 
+mod flight;
+mod generation;
 mod memory;
 mod redis_store;
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
+use serde::{de::DeserializeOwned, Serialize};
+
+pub use generation::Generation;
 pub use memory::MemoryStore;
 pub use redis_store::RedisStore;
+
+use crate::error::{ApiError, ApiResult};
 
 /// The answer of a counter in a fixed window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +31,8 @@ pub struct WindowCount {
 pub struct Cache {
     memory: MemoryStore,
     redis: Option<RedisStore>,
+    flights: flight::Flights,
+    pending: generation::Pending,
 }
 
 impl Cache {
@@ -31,6 +41,8 @@ impl Cache {
         Cache {
             memory: MemoryStore::default(),
             redis: None,
+            flights: Default::default(),
+            pending: Default::default(),
         }
     }
 
@@ -39,6 +51,8 @@ impl Cache {
         Ok(Cache {
             memory: MemoryStore::default(),
             redis: Some(RedisStore::connect(url, prefix).await?),
+            flights: Default::default(),
+            pending: Default::default(),
         })
     }
 
@@ -99,17 +113,25 @@ impl Cache {
         self.memory.hit(key, window)
     }
 
-    /// The top `n` members of a ranking with their scores, best first; `None` when the key is
-    /// missing, Redis fails or there is no Redis (rankings are only kept in Redis).
-    pub async fn ranking_top(&self, key: &str, n: usize) -> Option<Vec<(String, i64)>> {
-        self.redis.as_ref()?.ranking_top(key, n).await
-    }
-
-    /// Stores a whole ranking (Redis only).
-    pub async fn ranking_store(&self, key: &str, members: &[(String, i64)], ttl: Duration) {
-        if let Some(redis) = &self.redis {
-            redis.ranking_store(key, members, ttl).await;
-        }
+    /// `read_through` for a typed value kept as JSON.
+    pub async fn read_json<T, F, Fut>(
+        &self,
+        generation: &Generation,
+        what: &str,
+        ttl: Duration,
+        fill: F,
+    ) -> ApiResult<T>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+    {
+        let text = self
+            .read_through(generation, what, ttl, || async {
+                serde_json::to_string(&fill().await?).map_err(ApiError::internal)
+            })
+            .await?;
+        serde_json::from_str(&text).map_err(ApiError::internal)
     }
 
     /// Checks that Redis answers (always fine for the in-process cache).

@@ -18,7 +18,6 @@ use super::WindowCount;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 const CALL_TIMEOUT: Duration = Duration::from_millis(500);
-const SENTINEL: &str = "~";
 /// The pause before the first reconnect; it doubles after each failed attempt.
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 /// The longest pause between reconnects.
@@ -221,51 +220,6 @@ impl RedisStore {
             count,
             resets_in: Duration::from_millis(ttl.max(0) as u64),
         })
-    }
-
-    /// The top `n` of a sorted set; `None` when missing or Redis failed.
-    pub async fn ranking_top(&self, key: &str, n: usize) -> Option<Vec<(String, i64)>> {
-        let key = self.key(key);
-        let stop = n as isize; // one extra: the sentinel may be in the range
-        let rows: Vec<(String, f64)> = self
-            .call(|mut c| async move {
-                redis::cmd("ZREVRANGE")
-                    .arg(key)
-                    .arg(0)
-                    .arg(stop)
-                    .arg("WITHSCORES")
-                    .query_async(&mut c)
-                    .await
-            })
-            .await?;
-        if rows.is_empty() {
-            return None;
-        }
-        Some(
-            rows.into_iter()
-                .filter(|(m, _)| m != SENTINEL)
-                .take(n)
-                .map(|(m, s)| (m, s as i64))
-                .collect(),
-        )
-    }
-
-    /// Replaces a sorted set atomically; a sentinel member marks an empty ranking as present.
-    pub async fn ranking_store(&self, key: &str, members: &[(String, i64)], ttl: Duration) {
-        let key = self.key(key);
-        let ms = ttl.as_millis().max(1) as u64;
-        let _: Option<()> = self
-            .call(|mut c| async move {
-                let mut pipe = redis::pipe();
-                pipe.atomic().del(&key).ignore();
-                pipe.zadd(&key, SENTINEL, -1).ignore();
-                for (member, score) in members {
-                    pipe.zadd(&key, member, *score).ignore();
-                }
-                pipe.pexpire(&key, ms as i64).ignore();
-                pipe.query_async(&mut c).await
-            })
-            .await;
     }
 
     /// Checks that Redis answers; while the breaker is open it answers at once, without

@@ -140,6 +140,8 @@ pub struct Settings {
     pub redemption_ttl: Duration,
     /// How often the expiry sweeper runs; zero turns it off.
     pub sweep_interval: Duration,
+    /// How long a loaded caller is reused by this process (`auth::callers`); zero turns it off.
+    pub caller_cache_ttl: Duration,
 }
 
 /// A random secret for a server that was given none: its tokens end when it stops.
@@ -221,6 +223,7 @@ impl Settings {
                 number("LINLI_REDEMPTION_TTL_HOURS", 7 * 24)?.saturating_mul(3600),
             ),
             sweep_interval: Duration::from_secs(number("LINLI_SWEEP_INTERVAL_SECS", 30)?),
+            caller_cache_ttl: Duration::from_secs(number("LINLI_CALLER_CACHE_SECS", 5)?),
         };
         settings.check()?;
         Ok(settings)
@@ -259,6 +262,7 @@ impl Settings {
             workers: 0,
             redemption_ttl: Duration::from_secs(7 * 24 * 3600),
             sweep_interval: Duration::from_secs(30),
+            caller_cache_ttl: Duration::from_secs(5),
         }
     }
 

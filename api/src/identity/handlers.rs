@@ -85,6 +85,7 @@ pub async fn refresh(
     Ok(HttpResponse::Ok().json(
         rotation::refresh(
             &state.db,
+            &state.cache,
             &state.tokens,
             state.clock.now(),
             &body.0.refresh_token,
@@ -102,7 +103,13 @@ pub async fn logout(
     state: web::Data<AppState>,
     body: ValidatedJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    sessions::logout(&state.db, state.clock.now(), &body.0.refresh_token).await?;
+    sessions::logout(
+        &state.db,
+        &state.cache,
+        state.clock.now(),
+        &body.0.refresh_token,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -116,7 +123,7 @@ pub async fn logout_all(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
 ) -> ApiResult<HttpResponse> {
-    sessions::logout_all(&state.db, &caller, state.clock.now()).await?;
+    sessions::logout_all(&state.db, &state.cache, &caller, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -143,8 +150,9 @@ pub async fn update_me(
     AuthUser(caller): AuthUser,
     body: ValidatedJson<UpdateMe>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok()
-        .json(service::update_me(&state.db, &caller, state.clock.now(), body.0).await?))
+    Ok(HttpResponse::Ok().json(
+        service::update_me(&state.db, &state.cache, &caller, state.clock.now(), body.0).await?,
+    ))
 }
 
 /// Upload the caller's avatar (`wx.chooseAvatar` gives a local file): `multipart/form-data`
@@ -167,8 +175,9 @@ pub async fn upload_avatar(
     ImageUpload(upload): ImageUpload,
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
-    Ok(HttpResponse::Ok()
-        .json(service::set_avatar(&state.db, &state.media, &caller, now, upload).await?))
+    Ok(HttpResponse::Ok().json(
+        service::set_avatar(&state.db, &state.cache, &state.media, &caller, now, upload).await?,
+    ))
 }
 
 /// Bind the phone number from WeChat's phone-number button.

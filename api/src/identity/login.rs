@@ -13,7 +13,8 @@ use sea_orm::{
 
 use super::{dto::TokenResponse, sessions};
 use crate::{
-    auth::{jwt::Tokens, Role},
+    auth::{callers, jwt::Tokens, Role},
+    cache::Cache,
     clock::Clock,
     db::Db,
     error::{ApiError, ApiResult, ErrorCode, FieldErrors},
@@ -102,9 +103,12 @@ pub async fn password_login(
     sessions::tokens_response(db.conn(), tokens, user, issued).await
 }
 
-/// Creates a platform admin with a password, or resets the password and role of an existing one.
+/// Creates a platform admin with a password, or resets the password and role of an existing
+/// one. `cache` hears of the change (the command line gives it Redis when configured; without
+/// Redis a running server sees a reset within its caller cache's few seconds).
 pub async fn create_admin(
     db: &Db,
+    cache: &Cache,
     clock: &Clock,
     username: &str,
     password: &str,
@@ -169,6 +173,7 @@ pub async fn create_admin(
         .await?;
     }
     txn.commit().await?;
+    callers::changed(cache, user.id).await;
     Ok(user.id)
 }
 

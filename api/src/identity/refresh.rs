@@ -20,7 +20,8 @@ use super::{
     },
 };
 use crate::{
-    auth::jwt::Tokens,
+    auth::{callers, jwt::Tokens},
+    cache::Cache,
     db::{Db, WriteTxn},
     error::{ApiError, ApiResult, ErrorCode},
 };
@@ -30,6 +31,7 @@ use crate::{
 /// a disabled account or of an older token version refreshes no more.
 pub async fn refresh(
     db: &Db,
+    cache: &Cache,
     tokens: &Tokens,
     now: DateTime<Utc>,
     presented: &str,
@@ -52,7 +54,7 @@ pub async fn refresh(
             .exec(&*txn)
             .await?;
         if rotated.rows_affected == 1 {
-            return rotate(db, txn, tokens, now, token).await;
+            return rotate(db, cache, txn, tokens, now, token).await;
         }
         // A parallel refresh of this token won (on PostgreSQL this update waited for it to
         // commit): read the successor it left.
@@ -66,7 +68,7 @@ pub async fn refresh(
     };
     if let Some(successor) = successor_within_grace(&*txn, tokens, now, &token).await? {
         let Some((session, user)) = live_session(&*txn, &token).await? else {
-            return end_family(txn, &token, now, invalid_refresh()).await;
+            return end_family(txn, cache, &token, now, invalid_refresh()).await;
         };
         txn.commit().await?;
         tracing::info!(
@@ -84,19 +86,20 @@ pub async fn refresh(
         user_id = token.user_id,
         "refresh token reused: session revoked"
     );
-    end_family(txn, &token, now, reused()).await
+    end_family(txn, cache, &token, now, reused()).await
 }
 
 /// Issues the successor of `token`, just marked rotated, and seals it on `token`'s row.
 async fn rotate(
     db: &Db,
+    cache: &Cache,
     txn: WriteTxn,
     tokens: &Tokens,
     now: DateTime<Utc>,
     token: refresh_tokens::Model,
 ) -> ApiResult<TokenResponse> {
     let Some((session, user)) = live_session(&*txn, &token).await? else {
-        return end_family(txn, &token, now, invalid_refresh()).await;
+        return end_family(txn, cache, &token, now, invalid_refresh()).await;
     };
     // The family moves on: the successors sealed by earlier rotations are no longer needed.
     refresh_tokens::Entity::update_many()
@@ -186,12 +189,14 @@ async fn live_session<C: ConnectionTrait>(
 /// Ends the token's family, commits and answers `error`.
 async fn end_family<T>(
     txn: WriteTxn,
+    cache: &Cache,
     token: &refresh_tokens::Model,
     now: DateTime<Utc>,
     error: ApiError,
 ) -> ApiResult<T> {
     revoke_family(&*txn, &token.family_id, now).await?;
     txn.commit().await?;
+    callers::changed(cache, token.user_id).await;
     Err(error)
 }
 

@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::dto::{MeView, RoleView, UpdateMe};
 use crate::{
-    auth::{Caller, Role},
+    auth::{callers, Caller, Role},
     batch::by_ids,
     cache::Cache,
     db::Db,
@@ -28,6 +28,7 @@ pub async fn me<C: ConnectionTrait>(db: &C, caller: &Caller) -> ApiResult<MeView
 /// Updates nickname and avatar.
 pub async fn update_me(
     db: &Db,
+    cache: &Cache,
     caller: &Caller,
     now: DateTime<Utc>,
     input: UpdateMe,
@@ -46,6 +47,7 @@ pub async fn update_me(
     active.updated_at = Set(now);
     let user = active.update(&*txn).await?;
     txn.commit().await?;
+    callers::changed(cache, user.id).await;
     me_view(db.conn(), user).await
 }
 
@@ -53,6 +55,7 @@ pub async fn update_me(
 /// caller's `avatar_url`; the upload is recorded in `media`.
 pub async fn set_avatar(
     db: &Db,
+    cache: &Cache,
     media: &MediaStore,
     caller: &Caller,
     now: DateTime<Utc>,
@@ -74,6 +77,7 @@ pub async fn set_avatar(
     active.updated_at = Set(now);
     let user = active.update(&*txn).await?;
     txn.commit().await?;
+    callers::changed(cache, user.id).await;
     me_view(db.conn(), user).await
 }
 
@@ -93,6 +97,7 @@ pub async fn bind_phone(
     active.updated_at = Set(now);
     let user = active.update(&*txn).await?;
     txn.commit().await?;
+    callers::changed(cache, user.id).await;
     me_view(db.conn(), user).await
 }
 

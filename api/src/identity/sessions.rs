@@ -15,32 +15,43 @@ use sha2::{Digest, Sha256};
 use super::{dto::TokenResponse, service::me_view};
 use crate::{
     auth::{
+        callers,
         jwt::{TokenClaims, Tokens},
         Caller,
     },
+    cache::Cache,
     db::Db,
     error::{ApiError, ApiResult, ErrorCode},
 };
 
 /// Ends the session of a refresh token; unknown tokens are ignored.
-pub async fn logout(db: &Db, now: DateTime<Utc>, presented: &str) -> ApiResult<()> {
+pub async fn logout(db: &Db, cache: &Cache, now: DateTime<Utc>, presented: &str) -> ApiResult<()> {
     let txn = db.begin_write().await?;
     let token = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::TokenHash.eq(hash_token(presented)))
         .one(&*txn)
         .await?;
-    if let Some(token) = token {
+    if let Some(token) = &token {
         revoke_family(&*txn, &token.family_id, now).await?;
     }
     txn.commit().await?;
+    if let Some(token) = token {
+        callers::changed(cache, token.user_id).await;
+    }
     Ok(())
 }
 
 /// Ends every session of the caller, this one included.
-pub async fn logout_all(db: &Db, caller: &Caller, now: DateTime<Utc>) -> ApiResult<()> {
+pub async fn logout_all(
+    db: &Db,
+    cache: &Cache,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     let txn = db.begin_write().await?;
     revoke_all(&*txn, caller.id(), now).await?;
     txn.commit().await?;
+    callers::changed(cache, caller.id()).await;
     tracing::info!(user_id = caller.id(), "every session ended");
     Ok(())
 }

@@ -18,6 +18,7 @@ use crate::{
         scope::{managed_community, managed_street},
         Caller,
     },
+    cache::Cache,
     clock::local_day_start,
     db::Db,
     error::{ApiError, ApiResult, FieldErrors},
@@ -30,6 +31,7 @@ use crate::{
 /// A staff correction of a user's points, once per `Idempotency-Key` (`claim`); audited.
 pub async fn adjust(
     db: &Db,
+    cache: &Cache,
     caller: &Caller,
     now: DateTime<Utc>,
     community_id: i64,
@@ -90,6 +92,7 @@ pub async fn adjust(
     let view = AdjustmentView { entry, balance };
     claim.complete(&*txn, &view, now).await?;
     txn.commit().await?;
+    super::changed(cache, input.user_id, community_id).await;
     Ok(view)
 }
 

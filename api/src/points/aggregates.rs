@@ -84,12 +84,13 @@ pub async fn month_totals<C: ConnectionTrait>(
     Ok((earned.unwrap_or(0), spent.unwrap_or(0)))
 }
 
-/// Every earner of a community from the month `since` on: (user, points), best first, ties
+/// The `most` best earners of a community from the month `since` on: (user, points), best first, ties
 /// by user id.
 pub async fn earners<C: ConnectionTrait>(
     db: &C,
     community_id: i64,
     since: NaiveDate,
+    most: u64,
 ) -> ApiResult<Vec<(i64, i64)>> {
     let total = Expr::col(points_monthly::Column::Earned)
         .sum()
@@ -104,6 +105,7 @@ pub async fn earners<C: ConnectionTrait>(
         .group_by(points_monthly::Column::UserId)
         .order_by_desc(total)
         .order_by_asc(points_monthly::Column::UserId)
+        .limit(most)
         .into_tuple()
         .all(db)
         .await?)

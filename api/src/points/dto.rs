@@ -8,7 +8,7 @@ use validator::{Validate, ValidationError};
 use super::ledger::Kind;
 
 /// `GET /me/points`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PointsSummary {
     /// Points available now.
     pub balance: i64,
@@ -192,7 +192,7 @@ pub struct LeaderboardQuery {
 }
 
 /// One leaderboard line.
-#[derive(Debug, Serialize, ToSchema, PartialEq, Eq, Clone)]
+#[derive(Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq, Clone)]
 pub struct LeaderboardEntry {
     /// 1-based rank; ties share no rank (earlier users first).
     pub rank: u64,

@@ -22,7 +22,7 @@ pub async fn get_my_points(
     AuthUser(caller): AuthUser,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
-        .json(service::summary(state.db.conn(), &caller, state.clock.now()).await?))
+        .json(service::summary(state.db.conn(), &state.cache, &caller, state.clock.now()).await?))
 }
 
 /// The caller's passbook (存折), newest first.
@@ -100,6 +100,7 @@ pub async fn create_points_adjustment(
     idempotency::run(&state, request, StatusCode::CREATED, |claim| {
         adjustments::adjust(
             &state.db,
+            &state.cache,
             &caller,
             state.clock.now(),
             community_id,

@@ -1,20 +1,18 @@
-//! Top earners of a community. With Redis the ranking is kept as a sorted set keyed by the
-//! newest earning entry, so any new earning makes a new key: Redis and SQL always agree.
+//! Top earners of a community, read from the monthly aggregates and cached under the
+//! community's points generation (`points::changed` after every ledger write): the key needs
+//! no query, a new earning shows at once, and a cold ranking is computed once however many
+//! ask for it together.
 
 use std::{collections::HashMap, time::Duration};
 
 use chrono::{DateTime, Utc};
 
-use entity::{points_entries, users};
-use sea_orm::{
-    sea_query::{Expr, ExprTrait},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-};
+use entity::users;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{
     aggregates,
     dto::{Leaderboard, LeaderboardEntry, LeaderboardQuery, Period},
-    ledger::Kind,
 };
 use crate::{
     cache::Cache,
@@ -23,7 +21,16 @@ use crate::{
     privacy::mask_name,
 };
 
-const TTL: Duration = Duration::from_secs(600);
+/// How long a computed ranking is kept. Points and order are exact (a ledger write starts a
+/// new generation); a nickname changed meanwhile shows, masked, after at most this long.
+const TTL: Duration = Duration::from_secs(300);
+/// The longest list a caller may ask for; the cached ranking holds this many.
+const MOST: u64 = 100;
+
+/// The cache family of a community's points: its leaderboards.
+pub fn family(community_id: i64) -> String {
+    format!("points:{community_id}")
+}
 
 /// The leaderboard of a community for this month or year.
 pub async fn leaderboard<C: ConnectionTrait>(
@@ -33,61 +40,18 @@ pub async fn leaderboard<C: ConnectionTrait>(
     community_id: i64,
     query: LeaderboardQuery,
 ) -> ApiResult<Leaderboard> {
-    entity::communities::Entity::find_by_id(community_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("community"))?;
     let period = query.period.unwrap_or(Period::Month);
     let limit = query.limit.unwrap_or(20) as usize;
     let since = match period {
         Period::Month => month_start(now),
         Period::Year => year_start(now),
     };
-    let newest: Option<Option<i64>> = points_entries::Entity::find()
-        .select_only()
-        .column_as(Expr::col(points_entries::Column::Id).max(), "newest")
-        .filter(points_entries::Column::CommunityId.eq(community_id))
-        .filter(points_entries::Column::Kind.eq(Kind::Earn))
-        .into_tuple()
-        .one(db)
+    let generation = cache.generation(&family(community_id)).await;
+    let what = format!("leaderboard:{}", since.timestamp());
+    let mut items: Vec<LeaderboardEntry> = cache
+        .read_json(&generation, &what, TTL, || ranking(db, community_id, since))
         .await?;
-    let key = format!(
-        "lb:{community_id}:{}:{}",
-        since.timestamp(),
-        newest.flatten().unwrap_or(0)
-    );
-    let top = match cache.ranking_top(&key, limit).await {
-        Some(cached) => cached
-            .into_iter()
-            .filter_map(|(member, score)| Some((decode(&member)?, score)))
-            .collect(),
-        None => {
-            let all = totals(db, community_id, since).await?;
-            if cache.backend() == "redis" {
-                let members: Vec<(String, i64)> =
-                    all.iter().map(|(u, p)| (encode(*u), *p)).collect();
-                cache.ranking_store(&key, &members, TTL).await;
-            }
-            all.into_iter().take(limit).collect::<Vec<_>>()
-        }
-    };
-    let ids: Vec<i64> = top.iter().map(|(u, _)| *u).collect();
-    let names: HashMap<i64, String> = users::Entity::find()
-        .filter(users::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.nickname))
-        .collect();
-    let items = top
-        .into_iter()
-        .enumerate()
-        .map(|(i, (user, points))| LeaderboardEntry {
-            rank: i as u64 + 1,
-            nickname: mask_name(names.get(&user).map_or("", String::as_str)),
-            points,
-        })
-        .collect();
+    items.truncate(limit);
     Ok(Leaderboard {
         community_id,
         period,
@@ -97,21 +61,32 @@ pub async fn leaderboard<C: ConnectionTrait>(
     })
 }
 
-/// Every earner's total since `since` (a month or year start), best first, ties by user id,
-/// from the monthly aggregates: at most twelve rows per earner.
-async fn totals<C: ConnectionTrait>(
+/// The top `MOST` earners since `since` (a month or year start), best first, ties by user
+/// id, with masked names: at most twelve aggregate rows per earner, then one query of names.
+async fn ranking<C: ConnectionTrait>(
     db: &C,
     community_id: i64,
     since: DateTime<Utc>,
-) -> ApiResult<Vec<(i64, i64)>> {
-    aggregates::earners(db, community_id, aggregates::month_of(since)).await
-}
-
-/// Members sort descending in Redis among equal scores; inverting the id puts lower ids first.
-fn encode(user_id: i64) -> String {
-    format!("{:019}", i64::MAX - user_id)
-}
-
-fn decode(member: &str) -> Option<i64> {
-    member.parse::<i64>().ok().map(|v| i64::MAX - v)
+) -> ApiResult<Vec<LeaderboardEntry>> {
+    entity::communities::Entity::find_by_id(community_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    let top = aggregates::earners(db, community_id, aggregates::month_of(since), MOST).await?;
+    let names: HashMap<i64, String> = users::Entity::find()
+        .filter(users::Column::Id.is_in(top.iter().map(|(u, _)| *u)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.nickname))
+        .collect();
+    Ok(top
+        .into_iter()
+        .enumerate()
+        .map(|(i, (user, points))| LeaderboardEntry {
+            rank: i as u64 + 1,
+            nickname: mask_name(names.get(&user).map_or("", String::as_str)),
+            points,
+        })
+        .collect())
 }

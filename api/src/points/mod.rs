@@ -11,6 +11,15 @@ pub mod service;
 use actix_web::web;
 use utoipa::OpenApi;
 
+use crate::{auth::callers, cache::Cache};
+
+/// After a commit that wrote ledger entries: the community's leaderboards and the user's
+/// summary (and caller) start a new cache generation, so the change shows at once.
+pub async fn changed(cache: &Cache, user_id: i64, community_id: i64) {
+    cache.bump(&leaderboard::family(community_id)).await;
+    callers::changed(cache, user_id).await;
+}
+
 /// OpenAPI paths of this domain.
 #[derive(OpenApi)]
 #[openapi(

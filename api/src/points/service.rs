@@ -1,8 +1,11 @@
 //! The passbook, earning rules and staff adjustments.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use entity::{communities, points_entries, points_rules, points_wallets};
 use sea_orm::{
@@ -13,25 +16,47 @@ use sea_orm::{
 use super::{aggregates, dto::*, ledger};
 use crate::{
     audit::{self, Audit},
-    auth::{scope::managed_community, Caller},
+    auth::{callers, scope::managed_community, Caller},
+    cache::Cache,
     db::Db,
     error::{ApiError, ApiResult, FieldErrors},
     pagination::{Page, PageQuery},
 };
 
+/// How long a computed summary is kept; every ledger write of the user starts a new
+/// generation (`points::changed`), so it is never stale.
+const SUMMARY_TTL: Duration = Duration::from_secs(600);
+
 /// The caller's balance and this month's flows, read from the wallet and the monthly
-/// aggregates (never from the entries).
+/// aggregates (never from the entries), cached under the user's generation.
 pub async fn summary<C: ConnectionTrait>(
     db: &C,
+    cache: &Cache,
     caller: &Caller,
     now: DateTime<Utc>,
 ) -> ApiResult<PointsSummary> {
+    let generation = callers::generation(cache, caller).await;
+    let month = aggregates::month_of(now);
+    cache
+        .read_json(
+            &generation,
+            &format!("points-summary:{month}"),
+            SUMMARY_TTL,
+            || compute_summary(db, caller.id(), month),
+        )
+        .await
+}
+
+async fn compute_summary<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    month: NaiveDate,
+) -> ApiResult<PointsSummary> {
     let wallet = points_wallets::Entity::find()
-        .filter(points_wallets::Column::UserId.eq(caller.id()))
+        .filter(points_wallets::Column::UserId.eq(user_id))
         .one(db)
         .await?;
-    let (earned, spent) =
-        aggregates::month_totals(db, caller.id(), aggregates::month_of(now)).await?;
+    let (earned, spent) = aggregates::month_totals(db, user_id, month).await?;
     Ok(PointsSummary {
         balance: wallet.as_ref().map_or(0, |w| w.balance),
         earned_this_month: earned,

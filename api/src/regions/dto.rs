@@ -311,7 +311,7 @@ pub struct DistrictTree {
 }
 
 /// A community with the names of its street and district.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct CommunityView {
     /// Id.
     pub id: i64,

@@ -27,7 +27,7 @@ pub async fn create_role_assignment(
     body: ValidatedJson<CreateAssignment>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created()
-        .json(service::create(&state.db, &caller, state.clock.now(), body.0).await?))
+        .json(service::create(&state.db, &state.cache, &caller, state.clock.now(), body.0).await?))
 }
 
 /// List role assignments within the caller's scopes.
@@ -59,6 +59,13 @@ pub async fn delete_role_assignment(
     AuthUser(caller): AuthUser,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    service::delete(&state.db, &caller, state.clock.now(), id.into_inner()).await?;
+    service::delete(
+        &state.db,
+        &state.cache,
+        &caller,
+        state.clock.now(),
+        id.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

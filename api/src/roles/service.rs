@@ -10,8 +10,9 @@ use sea_orm::{
 use super::dto::{AssignmentView, CreateAssignment, ListAssignments};
 use crate::{
     audit::{self, Audit},
-    auth::{Caller, Role},
+    auth::{callers, Caller, Role},
     batch::by_ids,
+    cache::Cache,
     db::Db,
     error::{is_unique_violation, ApiError, ApiResult, ErrorCode},
     identity::service::scope_names,
@@ -118,6 +119,7 @@ async fn authorize<C: ConnectionTrait>(
 /// Grants a role.
 pub async fn create(
     db: &Db,
+    cache: &Cache,
     caller: &Caller,
     now: DateTime<Utc>,
     input: CreateAssignment,
@@ -174,11 +176,18 @@ pub async fn create(
         .await?
         .remove(&(input.role, scope_id));
     txn.commit().await?;
+    callers::changed(cache, user.id).await;
     Ok(view(row, user.nickname, scope_name))
 }
 
 /// Revokes a role; the last platform admin cannot be removed.
-pub async fn delete(db: &Db, caller: &Caller, now: DateTime<Utc>, id: i64) -> ApiResult<()> {
+pub async fn delete(
+    db: &Db,
+    cache: &Cache,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: i64,
+) -> ApiResult<()> {
     let txn = db.begin_write().await?;
     let row = role_assignments::Entity::find_by_id(id)
         .one(&txn)
@@ -243,6 +252,7 @@ pub async fn delete(db: &Db, caller: &Caller, now: DateTime<Utc>, id: i64) -> Ap
     )
     .await?;
     txn.commit().await?;
+    callers::changed(cache, row.user_id).await;
     Ok(())
 }
 

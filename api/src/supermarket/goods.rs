@@ -28,18 +28,18 @@ use crate::{
     pagination::{Page, PageQuery},
 };
 
-/// How long a community's shelf stays cached.
-const SHELF_TTL: Duration = Duration::from_secs(60);
+/// How long a community's shelf stays cached (every change of its goods starts a new
+/// generation, so this only bounds memory).
+const SHELF_TTL: Duration = Duration::from_secs(300);
 
-/// The cache key of a community's shelf (its first page without filters).
-pub fn shelf_key(community_id: i64) -> String {
-    // v2: a page `{items, next_cursor}` (the unpaged list before it had another shape).
-    format!("supermarket:shelf:v2:{community_id}")
+/// The cache family of a community's shelf (its first page without filters).
+pub fn shelf_family(community_id: i64) -> String {
+    format!("shelf:{community_id}")
 }
 
-/// Drops a community's cached shelf; call it after committing a change of its goods.
+/// Marks a community's shelf as changed; call it after committing a change of its goods.
 pub async fn invalidate_shelf(cache: &Cache, community_id: i64) {
-    cache.delete(&shelf_key(community_id)).await;
+    cache.bump(&shelf_family(community_id)).await;
 }
 
 /// 404 for goods that do not exist or that the caller does not manage.
@@ -305,21 +305,30 @@ pub async fn shelf<C: ConnectionTrait>(
         && page.limit() == PageQuery::new(None, None).limit()
         && query.category.is_none()
         && query.q.is_none();
-    let key = shelf_key(community_id);
     if cached {
-        if let Some(page) = cache
-            .get(&key)
-            .await
-            .and_then(|text| serde_json::from_str(&text).ok())
-        {
-            return Ok(page);
-        }
+        let generation = cache.generation(&shelf_family(community_id)).await;
+        // v2: a page `{items, next_cursor}`.
+        return cache
+            .read_json(&generation, "shelf:v2", SHELF_TTL, || {
+                shelf_page(db, community_id, &query, &page)
+            })
+            .await;
     }
+    shelf_page(db, community_id, &query, &page).await
+}
+
+/// A page of the shelf from the database.
+async fn shelf_page<C: ConnectionTrait>(
+    db: &C,
+    community_id: i64,
+    query: &ShelfQuery,
+    page: &PageQuery,
+) -> ApiResult<Page<GoodsView>> {
     communities::Entity::find_by_id(community_id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("community"))?;
-    let mut select = shelf::on_shelf(community_id, &query)
+    let mut select = shelf::on_shelf(community_id, query)
         .order_by_desc(goods::Column::Id)
         .limit(page.limit() + 1);
     if let Some(before) = page.before_id()? {
@@ -327,12 +336,7 @@ pub async fn shelf<C: ConnectionTrait>(
     }
     let mut page = Page::from_rows(select.all(db).await?, page.limit(), |g| g.id);
     let items = std::mem::take(&mut page.items);
-    let page = page.with_items(items.into_iter().map(GoodsView::from).collect());
-    if cached {
-        let text = serde_json::to_string(&page).map_err(ApiError::internal)?;
-        cache.set(&key, &text, SHELF_TTL).await;
-    }
-    Ok(page)
+    Ok(page.with_items(items.into_iter().map(GoodsView::from).collect()))
 }
 
 /// One goods item, on or off the shelf (a redemption keeps pointing at it), for anyone.

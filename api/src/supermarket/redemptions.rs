@@ -35,7 +35,10 @@ use crate::{
     error::{ApiError, ApiResult, ErrorCode, FieldErrors},
     idempotency::Claim,
     pagination::{Page, PageQuery},
-    points::ledger::{self, Change, Kind},
+    points::{
+        self,
+        ledger::{self, Change, Kind},
+    },
 };
 
 /// Source of the ledger entries that pay for redemptions.
@@ -150,6 +153,7 @@ pub async fn create(
     take_stock(&txn, goods.id, input.quantity).await?;
     txn.commit().await?;
     invalidate_shelf(cache, goods.community_id).await;
+    points::changed(cache, user_id, goods.community_id).await;
     Ok(view)
 }
 

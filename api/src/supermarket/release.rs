@@ -13,7 +13,10 @@ use crate::{
     cache::Cache,
     db::Db,
     error::ApiResult,
-    points::ledger::{self, Change, Kind},
+    points::{
+        self,
+        ledger::{self, Change, Kind},
+    },
 };
 
 /// How a pending redemption ends when its points go back.
@@ -89,5 +92,6 @@ pub async fn release(
     .await?;
     txn.commit().await?;
     invalidate_shelf(cache, closed.community_id).await;
+    points::changed(cache, closed.user_id, closed.community_id).await;
     Ok(Some(closed))
 }

@@ -37,6 +37,7 @@ impl TestApp {
         let username = format!("admin{}", uuid::Uuid::new_v4().simple());
         api::identity::login::create_admin(
             &self.state.db,
+            &self.state.cache,
             &self.state.clock,
             &username,
             "correct horse battery",

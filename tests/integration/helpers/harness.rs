@@ -156,6 +156,27 @@ impl TestApp {
         }
     }
 
+    /// A second server on this one's database, Redis, secret and clock: another instance
+    /// behind the same load balancer.
+    pub async fn spawn_twin(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = self.state.settings.clone();
+        settings.bind = "127.0.0.1:0".parse().expect("static address");
+        let app = Application::build_with_clock(settings, self.state.clock.clone())
+            .await
+            .expect("the twin builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            client: Client::new(address.clone()),
+            address,
+            state,
+            wechat: None,
+            _dir: dir,
+        }
+    }
+
     /// The server's database (for assertions, never for mocks).
     pub fn db(&self) -> &DatabaseConnection {
         self.state.db.conn()

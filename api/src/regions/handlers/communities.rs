@@ -36,7 +36,7 @@ pub async fn list_communities(
     state: web::Data<AppState>,
     ValidatedQuery(query): ValidatedQuery<CommunityListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let page = service::list_communities(state.db.conn(), query).await?;
+    let page = service::list_communities(state.db.conn(), &state.cache, &state.near, query).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -80,7 +80,9 @@ pub async fn create_community(
     AuthUser(caller): AuthUser,
     ValidatedJson(input): ValidatedJson<CreateCommunity>,
 ) -> ApiResult<HttpResponse> {
-    let community = service::create_community(&state.db, &caller, state.clock.now(), input).await?;
+    let community =
+        service::create_community(&state.db, &state.cache, &caller, state.clock.now(), input)
+            .await?;
     Ok(HttpResponse::Created().json(community))
 }
 
@@ -109,6 +111,7 @@ pub async fn update_community(
 ) -> ApiResult<HttpResponse> {
     let community = service::update_community(
         &state.db,
+        &state.cache,
         &caller,
         state.clock.now(),
         path.into_inner(),
@@ -137,6 +140,13 @@ pub async fn delete_community(
     AuthUser(caller): AuthUser,
     path: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    service::delete_community(&state.db, &caller, state.clock.now(), path.into_inner()).await?;
+    service::delete_community(
+        &state.db,
+        &state.cache,
+        &caller,
+        state.clock.now(),
+        path.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -84,6 +84,7 @@ pub async fn update_district(
 ) -> ApiResult<HttpResponse> {
     let district = service::update_district(
         &state.db,
+        &state.cache,
         &caller,
         state.clock.now(),
         path.into_inner(),
@@ -164,6 +165,7 @@ pub async fn update_street(
 ) -> ApiResult<HttpResponse> {
     let street = service::update_street(
         &state.db,
+        &state.cache,
         &caller,
         state.clock.now(),
         path.into_inner(),

@@ -82,6 +82,7 @@ pub async fn create_grid(
 ) -> ApiResult<HttpResponse> {
     let grid = service::create_grid(
         &state.db,
+        &state.cache,
         &caller,
         state.clock.now(),
         path.into_inner(),
@@ -116,6 +117,7 @@ pub async fn update_grid(
 ) -> ApiResult<HttpResponse> {
     let grid = service::update_grid(
         &state.db,
+        &state.cache,
         &caller,
         state.clock.now(),
         path.into_inner(),
@@ -143,6 +145,13 @@ pub async fn delete_grid(
     AuthUser(caller): AuthUser,
     path: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    service::delete_grid(&state.db, &caller, state.clock.now(), path.into_inner()).await?;
+    service::delete_grid(
+        &state.db,
+        &state.cache,
+        &caller,
+        state.clock.now(),
+        path.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

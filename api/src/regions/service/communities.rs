@@ -12,11 +12,14 @@ use sea_orm::{
 use serde_json::{json, Value};
 
 use super::{
-    boundary_json, name_taken, nearest, parse_boundary, still_referenced, street_and_district_names,
+    boundary_json, name_taken,
+    near_index::{self, NearIndex},
+    nearest, parse_boundary, still_referenced, street_and_district_names,
 };
 use crate::{
     audit::{self, Audit},
     auth::{scope::require_platform_admin, Caller, Role},
+    cache::Cache,
     db::Db,
     error::{ApiError, ApiResult, ErrorCode, FieldErrors},
     pagination::{Page, PageQuery},
@@ -101,6 +104,8 @@ pub async fn get_community<C: ConnectionTrait>(db: &C, id: i64) -> ApiResult<Com
 /// page by page either way.
 pub async fn list_communities<C: ConnectionTrait>(
     db: &C,
+    cache: &Cache,
+    index: &NearIndex,
     query: CommunityListQuery,
 ) -> ApiResult<Page<CommunityView>> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
@@ -136,7 +141,7 @@ pub async fn list_communities<C: ConnectionTrait>(
                 radius_m: query.radius_m.unwrap_or(DEFAULT_RADIUS_M),
                 street_id: query.street_id,
             };
-            nearest::nearest(db, &near, &page).await
+            nearest::nearest(db, cache, index, &near, &page).await
         }
         (None, None) => {
             let mut select = communities::Entity::find()
@@ -161,6 +166,7 @@ pub async fn list_communities<C: ConnectionTrait>(
 /// Creates a community in a street (platform admins only).
 pub async fn create_community(
     db: &Db,
+    cache: &Cache,
     caller: &Caller,
     now: DateTime<Utc>,
     input: CreateCommunity,
@@ -196,6 +202,7 @@ pub async fn create_community(
     record(&*txn, caller, now, "community.create", community.id, detail).await?;
     let view = view(&*txn, community).await?;
     txn.commit().await?;
+    near_index::changed(cache).await;
     Ok(view)
 }
 
@@ -203,6 +210,7 @@ pub async fn create_community(
 /// supermarket's pickup place, hours and policy (403 for anything else), everyone else 404.
 pub async fn update_community(
     db: &Db,
+    cache: &Cache,
     caller: &Caller,
     now: DateTime<Utc>,
     id: i64,
@@ -272,12 +280,14 @@ pub async fn update_community(
     record(&*txn, caller, now, "community.update", community.id, detail).await?;
     let view = view(&*txn, community).await?;
     txn.commit().await?;
+    near_index::changed(cache).await;
     Ok(view)
 }
 
 /// Deletes a community nothing refers to (platform admins only).
 pub async fn delete_community(
     db: &Db,
+    cache: &Cache,
     caller: &Caller,
     now: DateTime<Utc>,
     id: i64,
@@ -315,6 +325,7 @@ pub async fn delete_community(
     let detail = json!({ "name": community.name, "street_id": community.street_id });
     record(&*txn, caller, now, "community.delete", id, detail).await?;
     txn.commit().await?;
+    near_index::changed(cache).await;
     Ok(())
 }
 

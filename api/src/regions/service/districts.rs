@@ -10,10 +10,11 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{name_taken, still_referenced};
+use super::{name_taken, near_index, still_referenced};
 use crate::{
     audit::{self, Audit},
     auth::{scope::require_platform_admin, Caller, Role},
+    cache::Cache,
     db::Db,
     error::{ApiError, ApiResult, ErrorCode},
     pagination::{Page, PageQuery},
@@ -102,6 +103,7 @@ pub async fn create_district(
 /// Renames a district (platform admins only).
 pub async fn update_district(
     db: &Db,
+    cache: &Cache,
     caller: &Caller,
     now: DateTime<Utc>,
     id: i64,
@@ -118,6 +120,7 @@ pub async fn update_district(
     let district = active.update(&*txn).await.map_err(name_taken)?;
     audit_district(&*txn, caller, now, "district.update", &district).await?;
     txn.commit().await?;
+    near_index::changed(cache).await;
     Ok(district_view(district))
 }
 
@@ -180,6 +183,7 @@ pub async fn create_street(
 /// Renames a street (platform admins only).
 pub async fn update_street(
     db: &Db,
+    cache: &Cache,
     caller: &Caller,
     now: DateTime<Utc>,
     id: i64,
@@ -196,6 +200,7 @@ pub async fn update_street(
     let street = active.update(&*txn).await.map_err(name_taken)?;
     audit_street(&*txn, caller, now, "street.update", &street).await?;
     txn.commit().await?;
+    near_index::changed(cache).await;
     Ok(street_view(street))
 }
 

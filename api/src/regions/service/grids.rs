@@ -15,9 +15,11 @@ use super::{boundary_json, name_taken, parse_boundary, still_referenced};
 use crate::{
     audit::{self, Audit},
     auth::{
+        callers,
         scope::{managed_community, managed_grid},
         Caller, Role,
     },
+    cache::Cache,
     db::Db,
     error::{ApiError, ApiResult, ErrorCode},
     pagination::{Page, PageQuery},
@@ -141,6 +143,7 @@ pub async fn locate<C: ConnectionTrait>(
 /// Creates a grid in a community the caller manages (else 404).
 pub async fn create_grid(
     db: &Db,
+    cache: &Cache,
     caller: &Caller,
     now: DateTime<Utc>,
     community_id: i64,
@@ -174,14 +177,19 @@ pub async fn create_grid(
     }
     let detail = json!({ "name": grid.name, "worker_user_id": grid.worker_user_id });
     record(&*txn, caller, now, "grid.create", &grid, detail).await?;
+    let worker = grid.worker_user_id;
     let view = view(&*txn, grid).await?;
     txn.commit().await?;
+    if let Some(worker) = worker {
+        callers::changed(cache, worker).await;
+    }
     Ok(view)
 }
 
 /// Edits a grid of a community the caller manages (else 404).
 pub async fn update_grid(
     db: &Db,
+    cache: &Cache,
     caller: &Caller,
     now: DateTime<Utc>,
     grid_id: i64,
@@ -239,8 +247,12 @@ pub async fn update_grid(
         "grid_worker_role_revoked_from": revoked,
     });
     record(&*txn, caller, now, "grid.update", &grid, detail).await?;
+    let worker = grid.worker_user_id;
     let view = view(&*txn, grid).await?;
     txn.commit().await?;
+    for user in [worker, revoked].into_iter().flatten() {
+        callers::changed(cache, user).await;
+    }
     Ok(view)
 }
 
@@ -248,6 +260,7 @@ pub async fn update_grid(
 /// community must be one the caller manages (else 404).
 pub async fn delete_grid(
     db: &Db,
+    cache: &Cache,
     caller: &Caller,
     now: DateTime<Utc>,
     grid_id: i64,
@@ -266,6 +279,14 @@ pub async fn delete_grid(
         return Err(ApiError::conflict(ErrorCode::InUse, GRID_IN_USE));
     }
     // A grid worker's role names the grid by id; it goes with the grid.
+    let workers: Vec<i64> = role_assignments::Entity::find()
+        .select_only()
+        .column(role_assignments::Column::UserId)
+        .filter(role_assignments::Column::Role.eq(Role::GridWorker))
+        .filter(role_assignments::Column::ScopeId.eq(grid.id))
+        .into_tuple()
+        .all(&*txn)
+        .await?;
     let roles = role_assignments::Entity::delete_many()
         .filter(role_assignments::Column::Role.eq(Role::GridWorker))
         .filter(role_assignments::Column::ScopeId.eq(grid.id))
@@ -278,6 +299,9 @@ pub async fn delete_grid(
     let detail = json!({ "name": grid.name, "grid_worker_roles_removed": roles.rows_affected });
     record(&*txn, caller, now, "grid.delete", &grid, detail).await?;
     txn.commit().await?;
+    for user in workers {
+        callers::changed(cache, user).await;
+    }
     Ok(())
 }
 

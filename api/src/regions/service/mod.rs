@@ -4,6 +4,7 @@
 pub mod communities;
 pub mod districts;
 pub mod grids;
+pub mod near_index;
 pub mod nearest;
 
 pub use grids::locate_grid;

@@ -6,8 +6,12 @@ use std::collections::HashMap;
 use entity::communities;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use super::communities::views;
+use super::{
+    communities::views,
+    near_index::{self, NearIndex},
+};
 use crate::{
+    cache::Cache,
     error::ApiResult,
     pagination::{Page, PageQuery},
     regions::{dto::CommunityView, geo},
@@ -26,11 +30,20 @@ type Position = (f64, i64);
 /// than everything inside, so the first hits of a box that holds a page are the page. Exact
 /// distances here, then the page's full rows. The cursor is the position after the page's
 /// last community (see `near_cursor`), so it does not depend on how candidates are found.
+/// Candidates and views come from the in-memory map (`near_index`) when the generation is
+/// shared; while Redis fails, from the database as described.
 pub async fn nearest<C: ConnectionTrait>(
     db: &C,
+    cache: &Cache,
+    index: &NearIndex,
     near: &Near,
     page: &PageQuery,
 ) -> ApiResult<Page<CommunityView>> {
+    let generation = near_index::generation(cache).await;
+    let snapshot = match generation.shared {
+        true => Some(index.snapshot(db, &generation).await?),
+        false => None,
+    };
     let after = match page.cursor() {
         Some(cursor) => Some(near_cursor::decode(cursor, near)?),
         None => None,
@@ -43,7 +56,13 @@ pub async fn nearest<C: ConnectionTrait>(
         None => (after.map_or(0.0, |a| a.0) + FIRST_REACH_M).min(radius),
     };
     let mut hits = loop {
-        let hits = within(db, near, reach, after).await?;
+        let hits = match &snapshot {
+            Some(snapshot) => in_order(
+                snapshot.within(near.lat, near.lng, reach, near.street_id),
+                after,
+            ),
+            None => within(db, near, reach, after).await?,
+        };
         if hits.len() >= wanted || reach >= radius {
             break hits;
         }
@@ -55,6 +74,18 @@ pub async fn nearest<C: ConnectionTrait>(
     if hits.is_empty() {
         return Ok(page.with_items(Vec::new()));
     }
+    if let Some(snapshot) = snapshot {
+        return Ok(page.with_items(snapshot.views(db, &hits).await?));
+    }
+    from_db(db, page, hits).await
+}
+
+/// The page's views from the database.
+async fn from_db<C: ConnectionTrait>(
+    db: &C,
+    page: Page<Position>,
+    hits: Vec<Position>,
+) -> ApiResult<Page<CommunityView>> {
     let mut rows: HashMap<i64, communities::Model> = communities::Entity::find()
         .filter(communities::Column::Id.is_in(hits.iter().map(|(_, id)| *id)))
         .all(db)
@@ -90,18 +121,23 @@ async fn within<C: ConnectionTrait>(
     if let Some(street_id) = near.street_id {
         select = select.filter(communities::Column::StreetId.eq(street_id));
     }
-    let by_position = |a: &Position, b: &Position| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-    let mut hits: Vec<Position> = select
+    let hits = select
         .into_tuple::<(i64, f64, f64)>()
         .all(db)
         .await?
         .into_iter()
         .map(|(id, lat, lng)| (geo::haversine_m(near.lat, near.lng, lat, lng), id))
         .filter(|(d, _)| *d <= reach)
-        .filter(|hit| after.is_none_or(|after| by_position(hit, &after).is_gt()))
         .collect();
+    Ok(in_order(hits, after))
+}
+
+/// The hits after the cursor, in list order (distance, then id).
+fn in_order(mut hits: Vec<Position>, after: Option<Position>) -> Vec<Position> {
+    let by_position = |a: &Position, b: &Position| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+    hits.retain(|hit| after.is_none_or(|after| by_position(hit, &after).is_gt()));
     hits.sort_by(by_position);
-    Ok(hits)
+    hits
 }
 
 /// A nearest-first query: the point, the radius and the street filter.
