@@ -187,3 +187,80 @@ impl Snapshot {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+
+    use super::*;
+
+    /// A map of `n` communities around Beijing and across the antimeridian, with streets.
+    fn map(rng: &mut StdRng, n: usize) -> Snapshot {
+        let mut spots: Vec<Spot> = (0..n)
+            .map(|i| {
+                let (lat, lng) = if i % 5 == 0 {
+                    (
+                        rng.gen_range(-10.0..10.0),
+                        rng.gen_range(175.0..185.0) - 360.0 * f64::from(i % 2 == 0),
+                    )
+                } else {
+                    (
+                        39.9 + rng.gen_range(-0.5..0.5),
+                        116.4 + rng.gen_range(-0.5..0.5),
+                    )
+                };
+                let lng = if lng < -180.0 {
+                    lng + 360.0
+                } else if lng > 180.0 {
+                    lng - 360.0
+                } else {
+                    lng
+                };
+                Spot {
+                    lat,
+                    lng,
+                    id: i as i64 + 1,
+                    street_id: (i % 7) as i64,
+                }
+            })
+            .collect();
+        spots.sort_by(|a, b| a.lat.total_cmp(&b.lat));
+        Snapshot {
+            token: "t".into(),
+            spots,
+            views: Mutex::default(),
+        }
+    }
+
+    #[test]
+    fn the_map_finds_exactly_what_a_full_scan_finds() {
+        let mut rng = StdRng::seed_from_u64(9);
+        let snapshot = map(&mut rng, 3000);
+        for _ in 0..300 {
+            let (lat, lng) = if rng.gen_bool(0.5) {
+                (
+                    39.9 + rng.gen_range(-0.6..0.6),
+                    116.4 + rng.gen_range(-0.6..0.6),
+                )
+            } else {
+                (rng.gen_range(-9.0..9.0), rng.gen_range(-180.0..180.0))
+            };
+            let reach = rng.gen_range(100.0..200_000.0);
+            let street = rng.gen_bool(0.3).then(|| rng.gen_range(0..7));
+            let mut found = snapshot.within(lat, lng, reach, street);
+            let mut scan: Vec<(f64, i64)> = snapshot
+                .spots
+                .iter()
+                .filter(|s| street.is_none_or(|id| id == s.street_id))
+                .map(|s| (geo::haversine_m(lat, lng, s.lat, s.lng), s.id))
+                .filter(|(d, _)| *d <= reach)
+                .collect();
+            found.sort_by_key(|(_, id)| *id);
+            scan.sort_by_key(|(_, id)| *id);
+            assert_eq!(
+                found, scan,
+                "at ({lat}, {lng}) within {reach} m, street {street:?}"
+            );
+        }
+    }
+}
