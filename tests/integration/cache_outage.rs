@@ -246,3 +246,59 @@ async fn limits_live_in_redis_fall_back_in_process_while_it_is_cut_and_return_to
         "counting went back to Redis"
     );
 }
+
+/// The value of `what` in `family` as `cache` reads it, with the answer `fill` would give.
+async fn read(cache: &api::cache::Cache, family: &str, fill: &'static str) -> String {
+    let generation = cache.generation(family).await;
+    cache
+        .read_through(&generation, "v", Duration::from_secs(60), || async {
+            Ok(fill.to_owned())
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_change_made_while_redis_is_cut_is_never_served_stale_and_reaches_others_when_it_returns()
+{
+    let Some(redis) = redis_url() else {
+        return;
+    };
+    let target = url::Url::parse(&redis).unwrap();
+    let proxy = Proxy::start(Some(format!(
+        "{}:{}",
+        target.host_str().unwrap(),
+        target.port().unwrap_or(6379)
+    )))
+    .await;
+    let prefix = format!("linli_gen_{}:", uuid::Uuid::new_v4().simple());
+    let cut_off = api::cache::Cache::redis(&proxy.url(target.path()), &prefix)
+        .await
+        .unwrap();
+    let other = api::cache::Cache::redis(&redis, &prefix).await.unwrap();
+    assert_eq!(read(&other, "f", "before").await, "before");
+    assert_eq!(read(&cut_off, "f", "ignored").await, "before", "shared");
+
+    proxy.cut();
+    cut_off.bump("f").await;
+    assert!(!cut_off.generation("f").await.shared);
+    assert_eq!(
+        read(&cut_off, "f", "during").await,
+        "during",
+        "nothing cached is served while Redis is out of reach"
+    );
+    assert_eq!(read(&other, "f", "ignored").await, "before", "not told yet");
+
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while cut_off.ping().await.is_err() {
+        assert!(Instant::now() < deadline, "redis never came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(cut_off.generation("f").await.shared);
+    assert_eq!(
+        read(&other, "f", "after").await,
+        "after",
+        "the change was replayed to Redis"
+    );
+}
