@@ -26,6 +26,9 @@ pub struct Outcome {
     pub failures: BTreeMap<String, u64>,
     /// The first failure with its body.
     pub first_failure: Option<String>,
+    /// Paced phases: how late each request left after its scheduled time, in microseconds
+    /// (the load generator's own delay, part of the latency).
+    pub lag_us: Vec<u32>,
     /// Wall time of the phase (until the last answer).
     pub elapsed: Duration,
 }
@@ -49,6 +52,7 @@ impl Outcome {
     /// Adds another phase's answers (elapsed times add up).
     pub fn merge(&mut self, other: Outcome) {
         self.latencies_us.extend(other.latencies_us);
+        self.lag_us.extend(other.lag_us);
         for (status, n) in other.failures {
             *self.failures.entry(status).or_default() += n;
         }
@@ -64,9 +68,7 @@ impl Outcome {
 
     fn record_took(&mut self, took: Duration, answer: Result<(), (String, String)>) {
         match answer {
-            Ok(()) => self
-                .latencies_us
-                .push(took.as_micros().min(u128::from(u32::MAX)) as u32),
+            Ok(()) => self.latencies_us.push(micros(took)),
             Err((status, body)) => {
                 *self.failures.entry(status.clone()).or_default() += 1;
                 self.first_failure
@@ -160,19 +162,25 @@ pub async fn paced(
             let scheduled = started + interval.mul_f64(next as f64);
             let (http, targets) = (http.clone(), targets.clone());
             tasks.push(tokio::spawn(async move {
+                let lag = scheduled.elapsed();
                 let answer = get(&http, &targets[next % targets.len()]).await;
-                (scheduled.elapsed(), answer)
+                (lag, scheduled.elapsed(), answer)
             }));
             next += 1;
         }
     }
     let mut outcome = Outcome::default();
     for task in tasks {
-        let (took, answer) = task.await?;
+        let (lag, took, answer) = task.await?;
+        outcome.lag_us.push(micros(lag));
         outcome.record_took(took, answer);
     }
     outcome.elapsed = started.elapsed();
     Ok(outcome)
+}
+
+fn micros(d: Duration) -> u32 {
+    d.as_micros().min(u128::from(u32::MAX)) as u32
 }
 
 /// `count` requests of `target` sent at once; elapsed runs to the last answer.

@@ -19,6 +19,8 @@ pub struct Measured {
     pub p50: f64,
     /// 99th percentile, ms.
     pub p99: f64,
+    /// Paced phases: 99th percentile of the pacer's delay, ms (included in `p99`).
+    pub lag_p99: f64,
 }
 
 impl Measured {
@@ -30,6 +32,7 @@ impl Measured {
             rate: outcome.rate(),
             p50: latencies.quantile_ms(0.5),
             p99: latencies.quantile_ms(0.99),
+            lag_p99: Latencies::new(outcome.lag_us.clone()).quantile_ms(0.99),
         }
     }
 }
@@ -75,8 +78,8 @@ pub fn table(rows: &[Row]) -> (String, bool) {
     let share = |rate: f64, floor: f64| rate / floor.max(f64::MIN_POSITIVE);
     let mut all = true;
     let mut out = String::from(
-        "| scenario | req/s | p50 ms | p99 ms | ÷ /healthz | ÷ /me | half rate req/s | p99 ms at half | aims |\n\
-         |---|--:|--:|--:|--:|--:|--:|--:|---|\n",
+        "| scenario | req/s | p50 ms | p99 ms | ÷ /healthz | ÷ /me | half rate req/s | p99 ms at half | pacer lag p99 ms | aims |\n\
+         |---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n",
     );
     for row in rows {
         let mut aims = Vec::new();
@@ -103,7 +106,7 @@ pub fn table(rows: &[Row]) -> (String, bool) {
         ));
         let _ = writeln!(
             out,
-            "| {} | {:.0} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.0} | {:.1} | {} |",
+            "| {} | {:.0} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.0} | {:.1} | {:.1} | {} |",
             row.scenario,
             row.full.rate,
             row.full.p50,
@@ -112,6 +115,7 @@ pub fn table(rows: &[Row]) -> (String, bool) {
             100.0 * share(row.full.rate, me),
             row.half.rate,
             row.half.p99,
+            row.half.lag_p99,
             aims.join("; "),
         );
     }
