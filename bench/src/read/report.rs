@@ -145,3 +145,50 @@ pub fn cpu(rows: &[Row]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, rate: f64, p99: f64, half_p99: f64, aims: Vec<Aim>) -> Row {
+        let measured = |rate: f64, p99: f64| Measured {
+            ok: 1,
+            rate,
+            p50: p99 / 2.0,
+            p99,
+            lag_p99: 0.0,
+        };
+        Row {
+            scenario: name.to_owned(),
+            full: measured(rate, p99),
+            half: measured(rate / 2.0, half_p99),
+            cpu: CpuUse::default(),
+            aims,
+        }
+    }
+
+    #[test]
+    fn aims_are_judged_against_the_floors_of_the_same_run() {
+        let rows = [
+            row("healthz", 10_000.0, 2.0, 3.0, vec![]),
+            row("me", 1_000.0, 20.0, 10.0, vec![]),
+            row("points", 850.0, 25.0, 12.0, vec![Aim::OfMe(0.8)]),
+            row("nearest", 2_000.0, 30.0, 12.0, vec![Aim::OfHealthz(0.25)]),
+        ];
+        let (table, all) = table(&rows);
+        assert!(table.contains("| 20% | 200% | 1000 | 12.0 | 0.0 | ✗ ≥ 25% of /healthz;"));
+        assert!(table.contains("| 85% | 425 | 12.0 | 0.0 | ✓ ≥ 80% of /me;"));
+        assert!(!all);
+    }
+
+    #[test]
+    fn a_slow_answer_at_half_rate_misses_its_aim() {
+        let rows = [
+            row("healthz", 10_000.0, 2.0, 3.0, vec![]),
+            row("me", 1_000.0, 20.0, 50.0, vec![]),
+        ];
+        let (table, all) = table(&rows);
+        assert!(table.contains("✗ half-rate p99 < 50 ms"));
+        assert!(!all);
+    }
+}
