@@ -136,44 +136,44 @@ pub async fn closed(
     Ok(outcome)
 }
 
-/// Open loop: `count` requests scheduled every `1 / rate` seconds from now, each sent at its
-/// time whatever the earlier ones are doing; latency counts from the scheduled time, so
-/// queueing shows. The elapsed time runs to the last answer.
+/// Open loop over a fixed set of connections, as wrk2 does: `count` requests scheduled every
+/// `1 / rate` seconds from now, taken in turn by `clients` senders (one keep-alive connection
+/// each). A request is sent at its time, or as soon as a sender is free when all are busy;
+/// latency counts from the scheduled time either way, so queueing shows and the number of
+/// connections stays bounded. The elapsed time runs to the last answer.
 pub async fn paced(
     http: &reqwest::Client,
     targets: &Arc<[Target]>,
     rate: f64,
     count: usize,
+    clients: usize,
 ) -> anyhow::Result<Outcome> {
     anyhow::ensure!(rate > 0.0, "a paced phase needs a positive rate");
     let interval = Duration::from_secs_f64(1.0 / rate);
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(count);
-    let mut next = 0usize;
-    while next < count {
-        let due = started + interval.mul_f64(next as f64);
-        let now = Instant::now();
-        if due > now {
-            tokio::time::sleep_until(due.into()).await;
-            continue;
-        }
-        // Everything due by now goes out (the timer's resolution is a millisecond).
-        while next < count && started + interval.mul_f64(next as f64) <= now {
-            let scheduled = started + interval.mul_f64(next as f64);
-            let (http, targets) = (http.clone(), targets.clone());
-            tasks.push(tokio::spawn(async move {
-                let lag = scheduled.elapsed();
-                let answer = get(&http, &targets[next % targets.len()]).await;
-                (lag, scheduled.elapsed(), answer)
-            }));
-            next += 1;
-        }
-    }
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..clients.max(1))
+        .map(|_| {
+            let (http, targets, next) = (http.clone(), targets.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut outcome = Outcome::default();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= count {
+                        break outcome;
+                    }
+                    let scheduled = started + interval.mul_f64(i as f64);
+                    tokio::time::sleep_until(scheduled.into()).await;
+                    outcome.lag_us.push(micros(scheduled.elapsed()));
+                    let answer = get(&http, &targets[i % targets.len()]).await;
+                    outcome.record_took(scheduled.elapsed(), answer);
+                }
+            })
+        })
+        .collect();
     let mut outcome = Outcome::default();
     for task in tasks {
-        let (lag, took, answer) = task.await?;
-        outcome.lag_us.push(micros(lag));
-        outcome.record_took(took, answer);
+        outcome.merge(task.await?);
     }
     outcome.elapsed = started.elapsed();
     Ok(outcome)

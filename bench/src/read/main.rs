@@ -10,6 +10,7 @@
 
 mod city;
 mod load;
+mod national;
 mod report;
 mod run;
 mod scenarios;
@@ -74,12 +75,20 @@ pub struct Args {
     /// Simultaneous requests per cold round.
     #[arg(long, default_value_t = 64)]
     pub cold_burst: usize,
+    /// Communities of the national-scale nearest scenario (the city's and added ones, removed
+    /// after it); 0 skips it.
+    #[arg(long, default_value_t = 110_000)]
+    pub national_communities: i64,
     /// How each cold round makes the year leaderboard cold.
-    #[arg(long, value_enum, default_value_t = scenarios::ColdBy::WriteAndFlush)]
+    #[arg(long, value_enum, default_value_t = scenarios::ColdBy::Write)]
     pub cold_by: scenarios::ColdBy,
     /// The server's database pool (`LINLI_DB_MAX_CONNECTIONS`); its default when absent.
     #[arg(long)]
     pub db_pool: Option<u32>,
+    /// Seconds the server reuses a loaded caller (`LINLI_CALLER_CACHE_SECS`); 0 turns the
+    /// caller cache off. Its default when absent.
+    #[arg(long)]
+    pub caller_cache_secs: Option<u64>,
     /// The server's HTTP workers; one per core when absent.
     #[arg(long)]
     pub workers: Option<usize>,

@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use crate::{
     city::{self, Sizes},
     load::Target,
-    query_i64,
+    national, query_i64,
     report::{self, Aim},
     scenarios::{self, Cold, Failures, Window},
     world::{self, Api, RedisKeys},
@@ -41,6 +41,9 @@ pub async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
     }
     if let Some(pool) = args.db_pool {
         settings.db_max_connections = pool;
+    }
+    if let Some(secs) = args.caller_cache_secs {
+        settings.caller_cache_ttl = Duration::from_secs(secs);
     }
     let pool = settings.db_max_connections;
     // Building the server runs the migrations on the new database.
@@ -180,6 +183,7 @@ pub async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
         rounds: args.cold_rounds,
         by: args.cold_by,
         redis: &mut redis,
+        cache: &state.cache,
     };
     let name = format!(
         "year leaderboard, {} requests arriving cold",
@@ -189,6 +193,19 @@ pub async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
         cold.run(&api, &name, vec![Aim::P99Below(200.0)], &mut failures)
             .await?,
     );
+    if args.national_communities > 0 {
+        rows.push(
+            national::nearest(
+                &api,
+                &state,
+                &checks,
+                args.national_communities,
+                window,
+                &mut failures,
+            )
+            .await?,
+        );
+    }
     let _ = redis.flush().await;
 
     let machine = machine(&checks, pool).await?;
@@ -326,7 +343,7 @@ fn render(
          Run {date} on commit {commit}{dirty}. {machine}. {clients} closed-loop clients, {seconds} s \
          measured per phase after {warmup} s of warm-up; the half-rate phases send the same number of \
          seconds' worth of requests open-loop at half the measured req/s, latency counted from each \
-         request's scheduled time. Cold rounds: {cold_by:?}.\n\n\
+         request's scheduled time. Cold rounds: {cold_by:?}. Caller cache: {caller_cache}.\n\n\
          Dataset: {dataset}. Generation steps: {steps}.\n\n\
          {table}\n\
          Every aim holds: {all}. Non-2xx answers: {failed}.\n\n\
@@ -338,6 +355,9 @@ fn render(
         seconds = args.seconds,
         warmup = args.warmup,
         cold_by = args.cold_by,
+        caller_cache = args
+            .caller_cache_secs
+            .map_or_else(|| "the default (5 s)".to_owned(), |s| format!("{s} s")),
         dataset = dataset.describe(),
         steps = dataset.steps,
         all = if all { "yes" } else { "no" },

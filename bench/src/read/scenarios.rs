@@ -69,7 +69,7 @@ pub async fn steady(
     failures.note(name, &full);
     let rate = full.rate() / 2.0;
     let count = (rate * window.measured.as_secs_f64()).ceil().max(1.0) as usize;
-    let half = load::paced(&api.http, &targets, rate, count).await?;
+    let half = load::paced(&api.http, &targets, rate, count, window.clients).await?;
     failures.note(&format!("{name}, half rate"), &half);
     let row = Row {
         scenario: name.to_owned(),
@@ -113,6 +113,9 @@ pub struct Cold<'a> {
     pub by: ColdBy,
     /// The run's Redis keys.
     pub redis: &'a mut RedisKeys,
+    /// The server's cache, whose count of computations proves each round cold and computed
+    /// once.
+    pub cache: &'a api::cache::Cache,
 }
 
 impl Cold<'_> {
@@ -149,19 +152,27 @@ impl Cold<'_> {
         }
         let mut full = Outcome::default();
         let mut cpu_seconds = Vec::new();
-        for _ in 0..self.rounds {
+        for round in 0..self.rounds {
             self.make_cold(api).await?;
+            let fills = self.cache.fills();
             let before = CpuSnapshot::take();
             full.merge(load::burst(&api.http, &self.target, self.burst).await?);
             cpu_seconds.push(before.until(&CpuSnapshot::take()));
+            let computed = self.cache.fills() - fills;
+            anyhow::ensure!(
+                computed == 1,
+                "cold round {round}: {} simultaneous requests computed the ranking {computed} times",
+                self.burst
+            );
         }
+        eprintln!("  every cold round computed the ranking once");
         failures.note(name, &full);
         let rate = full.rate() / 2.0;
         let targets: Arc<[Target]> = vec![self.target.clone()].into();
         let mut half = Outcome::default();
         for _ in 0..self.rounds {
             self.make_cold(api).await?;
-            half.merge(load::paced(&api.http, &targets, rate, self.burst).await?);
+            half.merge(load::paced(&api.http, &targets, rate, self.burst, self.burst).await?);
         }
         failures.note(&format!("{name}, half rate"), &half);
         let row = Row {

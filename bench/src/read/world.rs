@@ -103,7 +103,7 @@ pub async fn residents(api: &Api, users: i64, count: usize) -> anyhow::Result<Ve
 /// A platform admin made with `create_admin` (a fresh name per run), logged in by password.
 pub async fn admin(api: &Api, state: &api::state::AppState, name: &str) -> anyhow::Result<User> {
     let password = "benchmark password";
-    api::identity::login::create_admin(&state.db, &state.clock, name, password)
+    api::identity::login::create_admin(&state.db, &state.cache, &state.clock, name, password)
         .await
         .map_err(|e| anyhow::anyhow!("create_admin: {e:?}"))?;
     let body = json!({ "username": name, "password": password });
