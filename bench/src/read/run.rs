@@ -342,8 +342,8 @@ fn render(
          `cargo run --release -p linli-bench --bin read-bench -- {arguments}`\n\n\
          Run {date} on commit {commit}{dirty}. {machine}. {clients} closed-loop clients, {seconds} s \
          measured per phase after {warmup} s of warm-up; the half-rate phases send the same number of \
-         seconds' worth of requests open-loop at half the measured req/s, latency counted from each \
-         request's scheduled time. Cold rounds: {cold_by:?}. Caller cache: {caller_cache}.\n\n\
+         seconds' worth of requests open-loop at half the measured req/s over as many connections (as \
+         wrk2 does), latency counted from each request's scheduled time. Cold rounds: {cold_by:?}. Caller cache: {caller_cache}.\n\n\
          Dataset: {dataset}. Generation steps: {steps}.\n\n\
          {table}\n\
          Every aim holds: {all}. Non-2xx answers: {failed}.\n\n\
