@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{redis_url, TestApp, User};
+use crate::helpers::{assert_ledger_invariants, redis_url, TestApp, User};
 use crate::points::{award, put_rules};
 
 fn board(community: i64, period: &str) -> String {
@@ -53,6 +53,7 @@ async fn a_cold_leaderboard_asked_for_64_times_at_once_is_computed_once() {
         }
         assert_eq!(answers[0].1["items"][0]["points"], json!(10 * (round + 1)));
     }
+    assert_ledger_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -84,6 +85,7 @@ async fn a_new_earning_shows_at_once_in_the_summary_and_both_leaderboards() {
     let summary = ok(&app, "/api/v1/me/points", Some(&earner.token)).await;
     assert_eq!(summary["balance"], json!(25));
     assert_eq!(summary["spent_this_month"], json!(15));
+    assert_ledger_invariants(&app).await;
 }
 
 #[tokio::test]

@@ -29,6 +29,19 @@ const LOCK_WAIT: Duration = Duration::from_millis(1500);
 /// How often a waiting instance looks for the value.
 const POLL: Duration = Duration::from_millis(10);
 
+/// Forgets a flight when its request ends, however it ends.
+struct Leave<'a> {
+    flights: &'a Flights,
+    key: &'a str,
+    flight: &'a Arc<OnceCell<String>>,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.flights.leave(self.key, self.flight);
+    }
+}
+
 /// The computations under way in this process, by key, and how many have run.
 #[derive(Default)]
 pub(super) struct Flights {
@@ -46,7 +59,8 @@ impl Flights {
         self.lock().entry(key.to_owned()).or_default().clone()
     }
 
-    /// Forgets a finished computation (once; later arrivals find the value in the cache).
+    /// Forgets a finished (or abandoned) computation once; later arrivals find the value in
+    /// the cache.
     fn leave(&self, key: &str, flight: &Arc<OnceCell<String>>) {
         let mut flights = self.lock();
         if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
@@ -78,7 +92,13 @@ impl Cache {
             }
         }
         let flight = self.flights.join(&key);
-        let answer = flight
+        // Forgets the flight even when this request is dropped mid-way.
+        let _leave = Leave {
+            flights: &self.flights,
+            key: &key,
+            flight: &flight,
+        };
+        flight
             .get_or_try_init(|| async {
                 if !generation.shared {
                     self.flights.fills.fetch_add(1, Ordering::Relaxed);
@@ -92,20 +112,26 @@ impl Cache {
                     }
                 }
                 self.flights.fills.fetch_add(1, Ordering::Relaxed);
-                let value = fill().await?;
-                self.memory.set(&key, &value, ttl);
-                if let Some(redis) = &self.redis {
-                    redis.set(&key, &value, ttl).await;
+                let value = fill().await;
+                if let Ok(value) = &value {
+                    self.store(&key, value, ttl).await;
                 }
                 if held {
+                    // Failed or not, the others need not wait any longer.
                     self.delete(&lock).await;
                 }
-                Ok(value)
+                value
             })
             .await
-            .cloned();
-        self.flights.leave(&key, &flight);
-        answer
+            .cloned()
+    }
+
+    /// Keeps a value of a generation in memory and in Redis (overwriting).
+    pub(super) async fn store(&self, key: &str, value: &str, ttl: Duration) {
+        self.memory.set(key, value, ttl);
+        if let Some(redis) = &self.redis {
+            redis.set(key, value, ttl).await;
+        }
     }
 
     /// A cached value: this process's copy, else Redis's (then copied here).
@@ -203,5 +229,48 @@ mod tests {
             })
             .await;
         assert_eq!(next.unwrap(), "found");
+    }
+
+    #[tokio::test]
+    async fn a_failed_computation_releases_its_lock_at_once() {
+        let cache = Cache::memory();
+        let generation = cache.generation("f").await;
+        let ttl = Duration::from_secs(60);
+        let failed = cache
+            .read_through(&generation, "v", ttl, || async {
+                Err(crate::error::ApiError::not_found("thing"))
+            })
+            .await;
+        assert!(failed.is_err());
+        let started = std::time::Instant::now();
+        let next = cache
+            .read_through(&generation, "v", ttl, || async { Ok("ok".to_owned()) })
+            .await;
+        assert_eq!(next.unwrap(), "ok");
+        assert!(
+            started.elapsed() < LOCK_WAIT / 3,
+            "the next caller waited {:?} for a lock nobody held",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_kept_value_that_no_longer_decodes_is_computed_again() {
+        let cache = Cache::memory();
+        let generation = cache.generation("f").await;
+        let ttl = Duration::from_secs(60);
+        cache
+            .store(&generation.key("n"), "{\"old\": true}", ttl)
+            .await;
+        let value: u32 = cache
+            .read_json(&generation, "n", ttl, || async { Ok(7) })
+            .await
+            .unwrap();
+        assert_eq!(value, 7);
+        let again: u32 = cache
+            .read_json(&generation, "n", ttl, || async { Ok(8) })
+            .await
+            .unwrap();
+        assert_eq!(again, 7, "the recomputed value was kept");
     }
 }

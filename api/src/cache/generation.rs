@@ -41,6 +41,9 @@ impl Generation {
 #[derive(Default)]
 pub(super) struct Pending(Mutex<HashSet<String>>);
 
+/// Shared with the tasks that announce changes.
+pub(super) type SharedPending = std::sync::Arc<Pending>;
+
 impl Pending {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
@@ -61,7 +64,10 @@ impl Cache {
         let key = token_key(family);
         if let Some(redis) = &self.redis {
             self.replay_changes().await;
-            if let Some(token) = shared_token(redis, &key).await {
+            // While a change of this process has not reached Redis (down, read-only, out of
+            // memory), its tokens there are old: cache nothing here until it has.
+            let announced = self.pending.lock().is_empty();
+            if let Some(token) = shared_token(redis, &key).await.filter(|_| announced) {
                 return Generation {
                     family: family.to_owned(),
                     token,
@@ -87,13 +93,20 @@ impl Cache {
         }
     }
 
-    /// Marks everything `family` shows as changed; call it after the commit.
+    /// Marks everything `family` shows as changed; call it after the commit. The change goes
+    /// to Redis in a task of its own, so it lands even if the request is dropped meanwhile.
     pub async fn bump(&self, family: &str) {
         let key = token_key(family);
         self.memory.set(&key, &fresh_token(), TOKEN_TTL);
-        if let Some(redis) = &self.redis {
-            if redis.set(&key, &fresh_token(), TOKEN_TTL).await.is_none() {
-                self.pending.lock().insert(key);
+        if let Some(redis) = self.redis.clone() {
+            let pending = self.pending.clone();
+            let announce = async move {
+                if redis.set(&key, &fresh_token(), TOKEN_TTL).await.is_none() {
+                    pending.lock().insert(key);
+                }
+            };
+            if let Err(e) = tokio::spawn(announce).await {
+                tracing::warn!(error = %e, "announcing a change to redis failed");
             }
         }
     }

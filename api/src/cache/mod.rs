@@ -32,7 +32,7 @@ pub struct Cache {
     memory: MemoryStore,
     redis: Option<RedisStore>,
     flights: flight::Flights,
-    pending: generation::Pending,
+    pending: generation::SharedPending,
 }
 
 impl Cache {
@@ -113,7 +113,9 @@ impl Cache {
         self.memory.hit(key, window)
     }
 
-    /// `read_through` for a typed value kept as JSON.
+    /// `read_through` for a typed value kept as JSON. A kept value that no longer reads as
+    /// `T` (written by another version during a rolling deploy) is computed again and
+    /// overwritten, never answered as an error.
     pub async fn read_json<T, F, Fut>(
         &self,
         generation: &Generation,
@@ -123,15 +125,23 @@ impl Cache {
     ) -> ApiResult<T>
     where
         T: Serialize + DeserializeOwned,
-        F: FnOnce() -> Fut,
+        F: Fn() -> Fut,
         Fut: Future<Output = ApiResult<T>>,
     {
+        let encode = |value: &T| serde_json::to_string(value).map_err(ApiError::internal);
         let text = self
-            .read_through(generation, what, ttl, || async {
-                serde_json::to_string(&fill().await?).map_err(ApiError::internal)
-            })
+            .read_through(generation, what, ttl, || async { encode(&fill().await?) })
             .await?;
-        serde_json::from_str(&text).map_err(ApiError::internal)
+        match serde_json::from_str(&text) {
+            Ok(value) => Ok(value),
+            Err(e) => {
+                tracing::warn!(family = %generation.family, what, error = %e, "a cached value no longer reads: computing it again");
+                let value = fill().await?;
+                self.store(&generation.key(what), &encode(&value)?, ttl)
+                    .await;
+                Ok(value)
+            }
+        }
     }
 
     /// Checks that Redis answers (always fine for the in-process cache).

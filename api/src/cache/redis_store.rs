@@ -32,7 +32,8 @@ if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1])
 return {count, ttl}
 ";
 
-/// A Redis connection behind a circuit breaker.
+/// A Redis connection behind a circuit breaker (clones share it).
+#[derive(Clone)]
 pub struct RedisStore {
     shared: Arc<Shared>,
     prefix: String,

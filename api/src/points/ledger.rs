@@ -205,7 +205,8 @@ pub enum AwardOutcome {
 
 /// Credits points for an action under the community's rules: points per action, capped per
 /// user per day and per month (Asia/Shanghai). Later domains (check-ins, activities, hazard
-/// reports) call this inside their own write transaction.
+/// reports) call this inside their own write transaction, and `points::changed` after its
+/// commit when an entry was written (the summary and the leaderboards show it at once).
 pub async fn award<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,

@@ -326,6 +326,9 @@ pub async fn delete_community(
     record(&*txn, caller, now, "community.delete", id, detail).await?;
     txn.commit().await?;
     near_index::changed(cache).await;
+    // Its cached leaderboards and shelf go with it (they now answer 404).
+    cache.bump(&crate::points::leaderboard::family(id)).await;
+    crate::supermarket::goods::invalidate_shelf(cache, id).await;
     Ok(())
 }
 

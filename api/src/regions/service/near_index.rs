@@ -7,6 +7,7 @@
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use entity::communities;
@@ -24,8 +25,12 @@ use crate::{
 
 /// The cache family of the public map of communities.
 const FAMILY: &str = "communities";
-/// At most this many community views are kept per generation.
-const MOST_VIEWS: usize = 8192;
+/// At most this many bytes of community views (their JSON) are kept per generation; a
+/// boundary can be large.
+const MOST_VIEW_BYTES: usize = 16 << 20;
+/// A map is rebuilt after this long even without a change (a backstop should a change's
+/// announcement be lost, e.g. to a crash between the commit and the bump).
+const MAX_AGE: Duration = Duration::from_secs(300);
 
 /// Marks the public map of communities as changed; call it after the commit.
 pub async fn changed(cache: &Cache) {
@@ -49,8 +54,16 @@ struct Spot {
 /// The map of one generation.
 pub struct Snapshot {
     token: String,
+    built: Instant,
     spots: Vec<Spot>,
-    views: Mutex<HashMap<i64, CommunityView>>,
+    views: Mutex<Kept>,
+}
+
+/// The views kept, and their size in bytes.
+#[derive(Default)]
+struct Kept {
+    views: HashMap<i64, CommunityView>,
+    bytes: usize,
 }
 
 /// The current snapshot, rebuilt once per generation.
@@ -75,8 +88,11 @@ impl NearIndex {
         db: &C,
         generation: &Generation,
     ) -> ApiResult<Arc<Snapshot>> {
-        let fresh =
-            |s: &Option<Arc<Snapshot>>| s.as_ref().filter(|s| s.token == generation.token).cloned();
+        let fresh = |s: &Option<Arc<Snapshot>>| {
+            s.as_ref()
+                .filter(|s| s.token == generation.token && s.built.elapsed() < MAX_AGE)
+                .cloned()
+        };
         if let Some(snapshot) = fresh(&self.current()) {
             return Ok(snapshot);
         }
@@ -106,6 +122,7 @@ impl NearIndex {
         spots.sort_by(|a, b| a.lat.total_cmp(&b.lat));
         let snapshot = Arc::new(Snapshot {
             token: generation.token.clone(),
+            built: Instant::now(),
             spots,
             views: Mutex::default(),
         });
@@ -151,7 +168,7 @@ impl Snapshot {
         let mut found: HashMap<i64, CommunityView> = {
             let kept = self.views.lock().unwrap_or_else(|p| p.into_inner());
             hits.iter()
-                .filter_map(|(_, id)| Some((*id, kept.get(id)?.clone())))
+                .filter_map(|(_, id)| Some((*id, kept.views.get(id)?.clone())))
                 .collect()
         };
         let missing: Vec<i64> = hits
@@ -168,12 +185,18 @@ impl Snapshot {
                 .map(|c| (c, None))
                 .collect();
             let loaded = views(db, rows).await?;
+            let sizes: Vec<usize> = loaded
+                .iter()
+                .map(|v| serde_json::to_vec(v).map_or(0, |b| b.len()))
+                .collect();
             let mut kept = self.views.lock().unwrap_or_else(|p| p.into_inner());
-            if kept.len() + loaded.len() > MOST_VIEWS {
-                kept.clear();
+            if kept.bytes + sizes.iter().sum::<usize>() > MOST_VIEW_BYTES {
+                *kept = Kept::default();
             }
-            for view in loaded {
-                kept.insert(view.id, view.clone());
+            for (view, size) in loaded.into_iter().zip(sizes) {
+                if kept.views.insert(view.id, view.clone()).is_none() {
+                    kept.bytes += size;
+                }
                 found.insert(view.id, view);
             }
         }
@@ -227,6 +250,7 @@ mod tests {
         spots.sort_by(|a, b| a.lat.total_cmp(&b.lat));
         Snapshot {
             token: "t".into(),
+            built: Instant::now(),
             spots,
             views: Mutex::default(),
         }
