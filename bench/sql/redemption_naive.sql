@@ -35,6 +35,9 @@ INSERT INTO "redemptions" ("user_id", "community_id", "goods_id", "quantity", "p
 UPDATE "points_wallets" SET "balance" = "balance" + :amount, "lifetime_earned" = "lifetime_earned" + 0, "updated_at" = now() WHERE "points_wallets"."user_id" = :uid AND "points_wallets"."balance" >= :price RETURNING "id", "user_id", "balance", "lifetime_earned", "updated_at" \gset wallet_
 -- ... then the ledger entry with the balance after it and the redemption it paid for.
 INSERT INTO "points_entries" ("user_id", "community_id", "amount", "balance_after", "kind", "reason", "source", "idempotency_key", "ref_type", "ref_id", "actor_id", "created_at") VALUES (:uid, :community, :amount, :wallet_balance, 'redeem', :reason, 'redemption', 'claim:' || :claim_id::text, 'redemption', :redemption_id, :uid, now()) RETURNING "id", "user_id", "community_id", "amount", "balance_after", "kind", "reason", "source", "idempotency_key", "ref_type", "ref_id", "actor_id", "created_at";
+-- points/aggregates.rs `record`: the month's spending of the user in the community (the
+-- passbook summary and the leaderboards read these rows, not the entries).
+INSERT INTO "points_monthly" ("user_id", "community_id", "month", "earned", "spent") VALUES (:uid, :community, (now() AT TIME ZONE 'Asia/Shanghai')::date - (extract(day FROM now() AT TIME ZONE 'Asia/Shanghai')::int - 1), 0, :price) ON CONFLICT ("user_id", "month", "community_id") DO UPDATE SET "earned" = "points_monthly"."earned" + "excluded"."earned", "spent" = "points_monthly"."spent" + "excluded"."spent";
 -- api/src/idempotency.rs `complete`: the answer stored for replays.
 UPDATE "idempotency_keys" SET "status" = 'done', "response_status" = 201, "response_body" = :body, "updated_at" = now() WHERE "idempotency_keys"."id" = :claim_id;
 COMMIT;
