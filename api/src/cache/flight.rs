@@ -104,6 +104,11 @@ impl Cache {
                     self.flights.fills.fetch_add(1, Ordering::Relaxed);
                     return fill().await;
                 }
+                // A flight that finished between our miss above and joining this one has
+                // left its value: take it rather than compute again.
+                if let Some(value) = self.cached(&key, ttl).await {
+                    return Ok(value);
+                }
                 let lock = format!("lock:{key}");
                 let held = self.set_nx(&lock, "1", LOCK_TTL).await;
                 if !held {
