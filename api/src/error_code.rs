@@ -74,6 +74,8 @@ error_codes! {
     WechatUserBlocked = "wechat_user_blocked",
     /// 403: the community's supermarket does not serve the caller (its `supermarket_policy`).
     NotAMember = "not_a_member",
+    /// 403: the caller is not an approved volunteer of this community (register first, or wait for approval).
+    NotAVolunteer = "not_a_volunteer",
     /// 404: no such path, object, or an object outside the caller's scope.
     NotFound = "not_found",
     /// 404: the pickup code matches no redemption of this community.
@@ -90,6 +92,14 @@ error_codes! {
     ResidenceExists = "residence_exists",
     /// 409: the residence application has already been decided or withdrawn.
     ResidenceNotPending = "residence_not_pending",
+    /// 409: the caller already has a pending or approved registration of this kind with this community.
+    RegistrationExists = "registration_exists",
+    /// 409: the volunteer registration has already been decided.
+    RegistrationNotPending = "registration_not_pending",
+    /// 409: the caller has already checked in with this community today (Asia/Shanghai).
+    AlreadyCheckedIn = "already_checked_in",
+    /// 409: the check-in is not waiting for review (only `flagged` ones are confirmed or rejected).
+    CheckinNotFlagged = "checkin_not_flagged",
     /// 409: the user already holds this role in this scope.
     RoleAlreadyAssigned = "role_already_assigned",
     /// 409: the last platform admin cannot be removed.
@@ -122,6 +132,12 @@ error_codes! {
     IdempotencyKeyReused = "idempotency_key_reused",
     /// 422: the upload is not a JPEG, PNG or WebP picture, or its data is broken.
     UnsupportedImage = "unsupported_image",
+    /// 422: the location is outside the community's check-in area; `details.distance_m` gives the distance from its centre.
+    OutsideGeofence = "outside_geofence",
+    /// 422: the on-site code is missing (the community requires it), wrong, stale or of another community.
+    CheckinCodeInvalid = "checkin_code_invalid",
+    /// 422: the location's reported accuracy is over 200 m; scan the on-site code to check in.
+    LocationTooCoarse = "location_too_coarse",
     /// 422: the picture's dimensions are over the limit (pixels or side length).
     ImageTooLarge = "image_too_large",
     /// 429: too many requests for now; `Retry-After` says when to retry.

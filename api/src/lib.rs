@@ -42,5 +42,6 @@ pub mod regions;
 pub mod residents;
 pub mod roles;
 pub mod supermarket;
+pub mod volunteers;
 
 pub use startup::Application;

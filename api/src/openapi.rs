@@ -14,7 +14,7 @@ use utoipa::{
 
 use crate::{
     counts, error::ErrorBody, health, identity, media, points, regions, residents, roles,
-    supermarket,
+    supermarket, volunteers,
 };
 
 /// Declares the bearer scheme used by every authenticated operation.
@@ -61,6 +61,7 @@ impl Modify for BearerAuth {
         (name = "points", description = "Volunteer points (积分存折): passbook, earning rules, adjustments, leaderboard"),
         (name = "supermarket", description = "The civility supermarket (文明超市): goods, redemptions, pickup verification"),
         (name = "media", description = "Uploaded pictures, served publicly by content hash"),
+        (name = "volunteers", description = "Volunteers: registration (报到), the rotating on-site code, check-ins and their review"),
         (name = "counts", description = "Badge counts for staff: applications to review, pickups waiting, goods running low"),
     )
 )]
@@ -260,6 +261,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(supermarket::Doc::openapi());
     doc.merge(media::Doc::openapi());
     doc.merge(counts::Doc::openapi());
+    doc.merge(volunteers::Doc::openapi());
     // After the merge, so that every domain's operations are covered.
     SharedResponses.modify(&mut doc);
     PageItemsByRef.modify(&mut doc);

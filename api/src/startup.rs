@@ -25,7 +25,7 @@ use crate::{
     middleware::{rate_limit, request_log},
     openapi, points, regions, residents, roles,
     state::AppState,
-    strict_query, supermarket,
+    strict_query, supermarket, volunteers,
     wechat::Wechat,
 };
 
@@ -34,7 +34,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
-    sweeper: Option<tokio::task::JoinHandle<()>>,
+    sweepers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -79,13 +79,19 @@ impl Application {
             .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
             .run();
         let every = state.settings.sweep_interval;
-        let sweeper = (!every.is_zero())
-            .then(|| tokio::spawn(supermarket::sweeper::run(state.clone(), every)));
+        let sweepers = if every.is_zero() {
+            Vec::new()
+        } else {
+            vec![
+                tokio::spawn(supermarket::sweeper::run(state.clone(), every)),
+                tokio::spawn(volunteers::sweeper::run(state.clone(), every)),
+            ]
+        };
         Ok(Application {
             port,
             server,
             state,
-            sweeper,
+            sweepers,
         })
     }
 
@@ -102,7 +108,7 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let stopped = self.server.await;
-        if let Some(sweeper) = self.sweeper {
+        for sweeper in self.sweepers {
             sweeper.abort();
         }
         stopped
@@ -133,6 +139,8 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         settings.refresh_reuse_grace,
     )?;
     let supermarket = supermarket::gate::Counter::new(settings.redemption_ttl)?;
+    let checkin_codes =
+        volunteers::code::CheckinCodes::new(settings.jwt_secret.expose_secret().as_bytes());
     let media = MediaStore::new(&settings);
     for warning in settings.warnings() {
         tracing::warn!("{warning}");
@@ -148,6 +156,7 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         settings,
         media,
         supermarket,
+        checkin_codes,
     })
 }
 
@@ -173,7 +182,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(residents::routes)
                 .configure(points::routes)
                 .configure(supermarket::routes)
-                .configure(counts::routes),
+                .configure(counts::routes)
+                .configure(volunteers::routes),
         );
 }
 

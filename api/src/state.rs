@@ -11,6 +11,7 @@ use crate::{
     media::MediaStore,
     regions::service::near_index::NearIndex,
     supermarket::gate::Counter,
+    volunteers::code::CheckinCodes,
     wechat::Wechat,
 };
 
@@ -36,4 +37,6 @@ pub struct AppState {
     pub media: MediaStore,
     /// The supermarket's counter: queues per goods item and the pickup deadline.
     pub supermarket: Counter,
+    /// The rotating on-site check-in codes.
+    pub checkin_codes: CheckinCodes,
 }

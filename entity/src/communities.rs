@@ -29,6 +29,8 @@ pub struct Model {
     pub pickup_hours: Option<String>,
     /// Whom the supermarket serves.
     pub supermarket_policy: SupermarketPolicy,
+    /// True when check-ins need the rotating on-site code.
+    pub checkin_requires_code: bool,
     /// Created at.
     pub created_at: DateTimeUtc,
     /// Updated at.

@@ -1,6 +1,7 @@
 //! SeaORM entities of linli: plain table mappings, no behaviour.
 
 pub mod audit_logs;
+pub mod checkins;
 pub mod communities;
 pub mod districts;
 pub mod enums;
@@ -21,3 +22,5 @@ pub mod role_assignments;
 pub mod sessions;
 pub mod streets;
 pub mod users;
+pub mod volunteer_registrations;
+pub mod volunteering;

@@ -141,6 +141,8 @@ pub struct CreateCommunity {
     pub pickup_hours: Option<String>,
     /// Whom the supermarket serves (default `members`).
     pub supermarket_policy: Option<SupermarketPolicy>,
+    /// True when volunteers must show the rotating on-site code to check in (default false).
+    pub checkin_requires_code: Option<bool>,
 }
 
 /// `PATCH /communities/{id}`: only the fields given change.
@@ -186,12 +188,14 @@ pub struct UpdateCommunity {
     pub pickup_hours: Option<Option<String>>,
     /// Whom the supermarket serves: `residents`, `members` or `anyone`.
     pub supermarket_policy: Option<SupermarketPolicy>,
+    /// True when volunteers must show the rotating on-site code to check in.
+    pub checkin_requires_code: Option<bool>,
 }
 
 impl UpdateCommunity {
-    /// True when only the supermarket's own settings change (pickup place, hours, policy):
-    /// the community's staff may do that much.
-    pub fn only_supermarket_settings(&self) -> bool {
+    /// True when only the settings its staff run change (the supermarket's pickup place, hours
+    /// and policy, whether check-ins need the code): the community's staff may do that much.
+    pub fn only_staff_settings(&self) -> bool {
         self.name.is_none()
             && self.lat.is_none()
             && self.lng.is_none()
@@ -341,6 +345,8 @@ pub struct CommunityView {
     /// Whom the supermarket serves: `residents` (approved residence here), `members`
     /// (residents and approved volunteers) or `anyone` (any logged-in user).
     pub supermarket_policy: SupermarketPolicy,
+    /// True when volunteers must show the rotating on-site code to check in.
+    pub checkin_requires_code: bool,
     /// Distance from the given point in whole metres; only on nearest-first lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<i64>,

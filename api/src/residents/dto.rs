@@ -309,7 +309,7 @@ fn valid_address_part(value: &str) -> Result<(), ValidationError> {
     }
 }
 
-fn valid_reason(value: &str) -> Result<(), ValidationError> {
+pub(crate) fn valid_reason(value: &str) -> Result<(), ValidationError> {
     crate::text::multi_line(value)?;
     match value.trim().chars().count() {
         _ if crate::text::visible(value).is_err() => Err(field_error("length", "请填写驳回原因")),

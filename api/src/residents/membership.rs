@@ -25,13 +25,13 @@ pub async fn has_approved_residence<C: ConnectionTrait>(
     Ok(found.is_some())
 }
 
-/// True when the user is a member of the community: today an approved residence there.
+/// True when the user is a member of the community: an approved residence there, or an
+/// approved volunteer registration with it.
 pub async fn belongs_to_community<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
     community_id: i64,
 ) -> ApiResult<bool> {
-    // Seam: approved volunteer registrations of the community join here once volunteers
-    // exist (`|| volunteers::approved_in(db, user_id, community_id).await?`).
-    has_approved_residence(db, user_id, community_id).await
+    Ok(has_approved_residence(db, user_id, community_id).await?
+        || crate::volunteers::registrations::is_volunteer(db, user_id, community_id).await?)
 }

@@ -77,6 +77,7 @@ pub(super) async fn views<C: ConnectionTrait>(
                 pickup_address: c.pickup_address,
                 pickup_hours: c.pickup_hours,
                 supermarket_policy: c.supermarket_policy,
+                checkin_requires_code: c.checkin_requires_code,
             })
         })
         .collect()
@@ -191,6 +192,7 @@ pub async fn create_community(
         pickup_address: Set(input.pickup_address),
         pickup_hours: Set(input.pickup_hours),
         supermarket_policy: Set(input.supermarket_policy.unwrap_or_default()),
+        checkin_requires_code: Set(input.checkin_requires_code.unwrap_or(false)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -228,9 +230,9 @@ pub async fn update_community(
         .ok_or_else(|| ApiError::not_found("community"))?;
     let staff = caller.holds(Role::CommunityStaff, community.id);
     let admin = caller.is_platform_admin() || caller.holds(Role::StreetAdmin, community.street_id);
-    // Its own staff run the supermarket: they set its pickup place, hours and policy, and
-    // nothing else of the community.
-    if !(admin || staff && input.only_supermarket_settings()) {
+    // Its own staff run the supermarket and the check-ins: they set the pickup place, hours
+    // and policy and whether check-ins need the code, and nothing else of the community.
+    if !(admin || staff && input.only_staff_settings()) {
         return Err(if staff {
             ApiError::forbidden()
         } else {
@@ -270,6 +272,10 @@ pub async fn update_community(
     if let Some(policy) = input.supermarket_policy {
         active.supermarket_policy = Set(policy);
         changed.push("supermarket_policy");
+    }
+    if let Some(required) = input.checkin_requires_code {
+        active.checkin_requires_code = Set(required);
+        changed.push("checkin_requires_code");
     }
     if changed.is_empty() {
         return view(&*txn, community).await;

@@ -1,0 +1,4 @@
+//! HTTP handlers of the volunteers domain.
+
+pub mod checkins;
+pub mod registrations;
