@@ -57,4 +57,7 @@ mod supermarket_shelf;
 mod supermarket_staff;
 mod supermarket_verification;
 mod validation_all_fields;
+mod volunteers;
+mod volunteers_checkins;
+mod volunteers_concurrency;
 mod wire_format;
