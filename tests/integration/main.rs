@@ -60,4 +60,5 @@ mod validation_all_fields;
 mod volunteers;
 mod volunteers_checkins;
 mod volunteers_concurrency;
+mod volunteers_stats;
 mod wire_format;

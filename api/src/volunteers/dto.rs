@@ -57,8 +57,10 @@ pub struct RegistrationView {
     /// Why staff rejected it.
     pub reject_reason: Option<String>,
     /// Filed at.
+    #[serde(with = "crate::time_format")]
     pub created_at: DateTime<Utc>,
     /// Decided at.
+    #[serde(with = "crate::time_format::option")]
     pub reviewed_at: Option<DateTime<Utc>>,
 }
 
@@ -120,6 +122,7 @@ pub struct RosterEntry {
     /// Company and station, or work unit and party organisation.
     pub organisation: String,
     /// Approved at.
+    #[serde(with = "crate::time_format::option")]
     pub since: Option<DateTime<Utc>>,
 }
 
@@ -157,6 +160,7 @@ pub struct CheckinCode {
     #[schema(example = "linli:checkin:12:042917")]
     pub qr_payload: String,
     /// When the next code replaces it (it is still accepted for one more window).
+    #[serde(with = "crate::time_format")]
     pub expires_at: DateTime<Utc>,
     /// Seconds each code is shown.
     pub rotates_every_s: u64,
@@ -208,8 +212,10 @@ pub struct CheckinView {
     /// For a flagged check-in, the speed implied since the previous one, km/h.
     pub speed_kmh: Option<i32>,
     /// Made at.
+    #[serde(with = "crate::time_format")]
     pub created_at: DateTime<Utc>,
     /// Confirmed or rejected at.
+    #[serde(with = "crate::time_format::option")]
     pub reviewed_at: Option<DateTime<Utc>>,
 }
 
@@ -238,4 +244,73 @@ pub struct ListCheckinsQuery {
     #[validate(range(min = 1, max = 100, message = "每页数量须在 1 到 100 之间"))]
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
+}
+
+/// `GET /communities/{id}/volunteers/stats` query.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// First day (Asia/Shanghai), e.g. `2026-11-01`; 29 days before `to` when absent.
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day (Asia/Shanghai), included; today when absent. At most 366 days after `from`.
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// Figures of a community's volunteers over a period of days.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VolunteerStats {
+    /// Community.
+    pub community_id: i64,
+    /// First day of the period (Asia/Shanghai).
+    pub from: chrono::NaiveDate,
+    /// Last day, included.
+    pub to: chrono::NaiveDate,
+    /// Registrations now, by kind and status (not limited to the period).
+    pub volunteers: Vec<KindCount>,
+    /// Check-ins of each day of the period that had any, oldest first.
+    pub checkins_per_day: Vec<DayCount>,
+    /// Check-ins counted in the period (`accepted`).
+    pub checkins: u64,
+    /// Service hours confirmed for activities that started in the period.
+    pub service_hours: f64,
+    /// Points credited in the period: for check-ins and for activities.
+    pub points_awarded: PointsAwarded,
+}
+
+/// Registrations of one kind.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KindCount {
+    /// The kind.
+    pub kind: VolunteerKind,
+    /// Waiting for review.
+    pub pending: u64,
+    /// Approved: the roster.
+    pub approved: u64,
+    /// Rejected.
+    pub rejected: u64,
+}
+
+/// One day's check-ins.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayCount {
+    /// The day (Asia/Shanghai).
+    pub day: chrono::NaiveDate,
+    /// Counted.
+    pub accepted: u64,
+    /// Waiting for staff.
+    pub flagged: u64,
+    /// Refused by staff.
+    pub rejected: u64,
+}
+
+/// Points credited to volunteers over a period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointsAwarded {
+    /// For check-ins made in the period.
+    pub checkins: i64,
+    /// For attendance at activities that started in the period.
+    pub activities: i64,
+    /// Both.
+    pub total: i64,
 }

@@ -11,6 +11,7 @@ pub mod flagged;
 pub mod handlers;
 pub mod registrations;
 pub mod review;
+pub mod stats;
 pub mod sweeper;
 
 use std::collections::HashMap;
@@ -30,6 +31,26 @@ pub async fn service_hours_by_community<C: ConnectionTrait>(
     Ok(HashMap::new())
 }
 
+/// Service hours and points of a community's activities that started in `from..=to`.
+#[derive(Debug, Default)]
+pub struct Service {
+    /// Confirmed hours.
+    pub hours: f64,
+    /// Points credited for them.
+    pub points: i64,
+}
+
+/// The service of a community's activities over a period (Asia/Shanghai days).
+pub async fn service_between<C: ConnectionTrait>(
+    _db: &C,
+    _community_id: i64,
+    _from: chrono::NaiveDate,
+    _to: chrono::NaiveDate,
+) -> ApiResult<Service> {
+    // Read from the activities' attendance (activities branch).
+    Ok(Service::default())
+}
+
 /// OpenAPI paths of this domain.
 #[derive(OpenApi)]
 #[openapi(
@@ -45,7 +66,8 @@ pub async fn service_hours_by_community<C: ConnectionTrait>(
         handlers::checkins::my_checkins,
         handlers::checkins::list_checkins,
         handlers::checkins::confirm_checkin,
-        handlers::checkins::reject_checkin
+        handlers::checkins::reject_checkin,
+        handlers::registrations::stats
     ),
     components(schemas(
         dto::VolunteerKind,
@@ -61,7 +83,11 @@ pub async fn service_hours_by_community<C: ConnectionTrait>(
         dto::CheckinCode,
         dto::CreateCheckin,
         dto::CheckinView,
-        dto::CheckinReview
+        dto::CheckinReview,
+        dto::VolunteerStats,
+        dto::KindCount,
+        dto::DayCount,
+        dto::PointsAwarded
     ))
 )]
 pub struct Doc;
@@ -84,6 +110,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(r::reject_registration),
         )
         .route("/communities/{id}/volunteers", web::get().to(r::roster))
+        .route(
+            "/communities/{id}/volunteers/stats",
+            web::get().to(r::stats),
+        )
         .route(
             "/communities/{id}/checkin-code",
             web::get().to(c::checkin_code),

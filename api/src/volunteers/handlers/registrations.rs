@@ -125,3 +125,25 @@ pub async fn roster(
     let page = review::roster(state.db.conn(), &caller, id.into_inner(), query.0).await?;
     Ok(HttpResponse::Ok().json(page))
 }
+
+/// Figures of the community's volunteers for its staff over a period of days (Asia/Shanghai):
+/// volunteers by kind and status, check-ins per day, service hours and points awarded.
+#[utoipa::path(get, path = "/api/v1/communities/{id}/volunteers/stats", tag = "volunteers",
+    params(("id" = i64, Path, description = "Community id"), StatsQuery),
+    responses(
+        (status = 200, description = "The figures", body = VolunteerStats),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such community, or not managed by the caller", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad date, `from` after `to`, or more than 366 days", body = ErrorBody)))]
+pub async fn stats(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    id: web::Path<i64>,
+    query: ValidatedQuery<StatsQuery>,
+) -> ApiResult<HttpResponse> {
+    let today = crate::volunteers::stats::today(state.clock.now());
+    let figures =
+        crate::volunteers::stats::stats(state.db.conn(), &caller, id.into_inner(), today, query.0)
+            .await?;
+    Ok(HttpResponse::Ok().json(figures))
+}
