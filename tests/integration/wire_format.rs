@@ -153,3 +153,41 @@ async fn the_leaderboard_starts_on_a_shanghai_date_not_a_utc_instant() {
     let first_of_year = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap();
     assert_eq!(year["since"], first_of_year.to_string());
 }
+
+#[tokio::test]
+async fn volunteering_answers_instants_in_the_same_format() {
+    use crate::volunteers::{check_in, volunteer, LAT, LNG};
+    let app = spawn().await;
+    let m = app.market().await;
+    let c = m.community;
+    let courier = volunteer(&app, &m.staff, c, "courier").await;
+    let (status, checkin) = check_in(&app, &courier, c, (LAT, LNG), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{checkin}");
+    let mut answers = vec![(StatusCode::OK, checkin)];
+    let reads = [
+        ("/api/v1/me/volunteering".to_owned(), &courier),
+        ("/api/v1/me/checkins".to_owned(), &courier),
+        (
+            format!("/api/v1/communities/{c}/volunteer-registrations"),
+            &m.staff,
+        ),
+        (format!("/api/v1/communities/{c}/volunteers"), &m.staff),
+        (format!("/api/v1/communities/{c}/checkins"), &m.staff),
+        (format!("/api/v1/communities/{c}/checkin-code"), &m.staff),
+    ];
+    for (path, user) in reads {
+        answers.push(app.get(&path, Some(&user.token)).await);
+    }
+    let mut found = vec![];
+    for (status, body) in &answers {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+        datetimes(body, "", &mut found);
+    }
+    for (key, text) in &found {
+        assert!(shaped_like(text, INSTANT), "{key}: {text}");
+    }
+    let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+    for key in ["created_at", "reviewed_at", "since", "expires_at"] {
+        assert!(keys.contains(&key), "no {key} among {keys:?}");
+    }
+}

@@ -36,7 +36,12 @@ pub async fn stats<C: ConnectionTrait>(
 ) -> ApiResult<VolunteerStats> {
     let community = managed_community(db, caller, community_id).await?;
     let to = query.to.unwrap_or(today);
-    let from = query.from.unwrap_or(to - Duration::days(29));
+    let from = match query.from {
+        Some(from) => from,
+        None => to
+            .checked_sub_signed(Duration::days(29))
+            .ok_or_else(|| ApiError::field("to", "日期超出范围"))?,
+    };
     if from > to {
         return Err(ApiError::field("from", "开始日期不能晚于结束日期"));
     }
