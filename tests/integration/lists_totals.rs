@@ -148,6 +148,8 @@ async fn the_counts_of_a_community_answer_its_badges_to_those_who_manage_it() {
     let cancel_all = app.redeem(&resident, plenty, 1).await.1;
     let cancel = format!("/api/v1/redemptions/{}/cancel", cancel_all["id"]);
     app.post(&cancel, Some(&resident.token), json!({})).await;
+    let courier = app.login("courier").await;
+    crate::volunteers::register(&app, &courier, m.community, "courier").await;
     let path = format!("/api/v1/communities/{}/counts", m.community);
 
     // Act
@@ -158,7 +160,8 @@ async fn the_counts_of_a_community_answer_its_badges_to_those_who_manage_it() {
     assert_eq!(
         counts,
         json!({ "community_id": m.community, "pending_residences": 2,
-                "pending_redemptions": 2, "low_stock_goods": 2 })
+                "pending_redemptions": 2, "low_stock_goods": 2,
+                "pending_volunteer_registrations": 1, "flagged_checkins": 0 })
     );
     let queue = format!(
         "/api/v1/communities/{}/residences?status=pending&with_total=true",

@@ -289,6 +289,9 @@ async fn hohhot_then_beijing_ten_minutes_later_waits_for_staff_and_pays_once() {
         app.get(&queue, Some(&m.staff.token)).await.0,
         StatusCode::NOT_FOUND
     );
+    let counts = format!("/api/v1/communities/{beijing}/counts");
+    let (_, counts) = app.get(&counts, Some(&bj_staff.token)).await;
+    assert_eq!(counts["flagged_checkins"], 1, "{counts}");
 
     let confirm = format!("/api/v1/checkins/{}/confirm", flagged["id"]);
     assert_eq!(

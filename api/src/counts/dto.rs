@@ -19,4 +19,10 @@ pub struct CommunityCounts {
     pub pending_redemptions: u64,
     /// Goods on sale with at most 5 units left, sold out included: time to restock.
     pub low_stock_goods: u64,
+    /// Volunteer registrations waiting for review, as
+    /// `GET /communities/{id}/volunteer-registrations?status=pending&with_total=true` counts them.
+    pub pending_volunteer_registrations: u64,
+    /// Check-ins flagged by the speed check, waiting for review, as
+    /// `GET /communities/{id}/checkins?status=flagged&with_total=true` counts them.
+    pub flagged_checkins: u64,
 }

@@ -1,6 +1,6 @@
 //! The badge counts of a community, for those who manage it.
 
-use entity::{goods, redemptions, residences};
+use entity::{checkins, goods, redemptions, residences, volunteer_registrations};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::dto::{CommunityCounts, LOW_STOCK};
@@ -9,6 +9,7 @@ use crate::{
     error::ApiResult,
     residents::dto::ResidenceStatus,
     supermarket::dto::RedemptionStatus,
+    volunteers::dto::{CheckinStatus, RegistrationStatus},
 };
 
 /// The counts of a community the caller manages (its staff, its street's admins, platform
@@ -35,10 +36,22 @@ pub async fn community_counts<C: ConnectionTrait>(
         .filter(goods::Column::Stock.lte(LOW_STOCK))
         .count(db)
         .await?;
+    let pending_volunteer_registrations = volunteer_registrations::Entity::find()
+        .filter(volunteer_registrations::Column::CommunityId.eq(community.id))
+        .filter(volunteer_registrations::Column::Status.eq(RegistrationStatus::Pending))
+        .count(db)
+        .await?;
+    let flagged_checkins = checkins::Entity::find()
+        .filter(checkins::Column::CommunityId.eq(community.id))
+        .filter(checkins::Column::Status.eq(CheckinStatus::Flagged))
+        .count(db)
+        .await?;
     Ok(CommunityCounts {
         community_id: community.id,
         pending_residences,
         pending_redemptions,
         low_stock_goods,
+        pending_volunteer_registrations,
+        flagged_checkins,
     })
 }
