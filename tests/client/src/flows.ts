@@ -200,6 +200,41 @@ async function main(): Promise<void> {
   );
   check(board.since.length === 10 && board.next_cursor == null, "a month's top list, by Shanghai date", board);
 
+  // ---- Volunteers: a courier registers (报到), staff approve, the courier checks in with the code. ----
+  const courierTokens = await login(`courier-${randomUUID().slice(0, 8)}`);
+  const courier = client(courierTokens.access_token);
+  const filed = ok(
+    "register",
+    await courier.POST("/api/v1/volunteer-registrations", {
+      body: { community_id: communityId, kind: "courier", organisation: "顺丰速运 新华大街站" },
+    }),
+  );
+  check(filed.status === "pending", "a registration waits for staff", filed);
+  ok(
+    "approve the courier",
+    await staff.POST("/api/v1/volunteer-registrations/{id}/approve", { params: { path: { id: filed.id } } }),
+  );
+  const shown = ok(
+    "the rotating code",
+    await staff.GET("/api/v1/communities/{id}/checkin-code", { params: { path: { id: communityId } } }),
+  );
+  check(shown.qr_payload.endsWith(shown.code), "the QR payload carries the code", shown);
+  const checkin = ok(
+    "check in",
+    await courier.POST("/api/v1/checkins", {
+      body: { community_id: communityId, lat: 40.8151, lng: 111.6502, accuracy_m: 30, code: shown.qr_payload },
+    }),
+  );
+  check(checkin.evidence === "code" && checkin.status === "accepted", "checked in on the code's evidence", checkin);
+  const twice = failed(
+    "twice a day",
+    409,
+    await courier.POST("/api/v1/checkins", { body: { community_id: communityId, lat: 40.8151, lng: 111.6502 } }),
+  );
+  check(twice.code === "already_checked_in", "one check-in a day", twice);
+  const served = ok("my volunteering", await courier.GET("/api/v1/me/volunteering"));
+  check(served.communities[0]?.checkins === 1, "the check-in counts", served);
+
   // ---- Sessions: a lost refresh answer is retried within the grace. ----
   const first = ok("refresh", await client().POST("/api/v1/auth/refresh", { body: { refresh_token: zs.refresh_token } }));
   const retry = ok("refresh retried", await client().POST("/api/v1/auth/refresh", { body: { refresh_token: zs.refresh_token } }));
