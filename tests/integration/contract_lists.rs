@@ -44,6 +44,16 @@ const NOT_LISTS: &[(&str, &str, &str)] = &[
         "rules",
         "the earning rules are one document, read and replaced whole by PUT (at most one rule per action)",
     ),
+    (
+        "VolunteerStats",
+        "volunteers",
+        "one row per kind of volunteer (three): part of the figures",
+    ),
+    (
+        "VolunteerStats",
+        "checkins_per_day",
+        "a series of at most 366 days, part of the figures of the period asked for, never paged",
+    ),
 ];
 
 /// Whether a schema is an array, or nullable array.

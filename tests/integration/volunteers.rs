@@ -204,15 +204,14 @@ async fn a_rejected_volunteer_reads_the_reason_and_may_register_again() {
         .get("/api/v1/me/volunteering", Some(&member.token))
         .await;
     assert_eq!(status, StatusCode::OK, "{mine}");
+    let community = &mine["items"][0];
+    assert_eq!(community["community_id"], m.community);
     assert_eq!(
-        mine["registrations"][0]["reject_reason"],
+        community["registrations"][0]["reject_reason"],
         "请填写所在党组织"
     );
-    assert_eq!(
-        mine["communities"],
-        json!([]),
-        "nothing served without an approval"
-    );
+    assert_eq!(community["checkins"], 0);
+    assert_eq!(mine["next_cursor"], Value::Null);
 
     let (status, again) = register(&app, &member, m.community, "party_member").await;
     assert_eq!(status, StatusCode::CREATED, "{again}");
@@ -282,13 +281,15 @@ async fn my_volunteering_sums_points_and_checkins_per_community_served() {
         .get("/api/v1/me/volunteering", Some(&courier.token))
         .await;
     assert_eq!(status, StatusCode::OK, "{mine}");
-    assert_eq!(mine["registrations"].as_array().unwrap().len(), 2);
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{mine}");
     assert_eq!(
-        mine["communities"].as_array().unwrap().len(),
-        1,
-        "only where approved"
+        items[0]["community_id"], m.other_community,
+        "the latest registration first"
     );
-    let served = &mine["communities"][0];
+    assert_eq!(items[0]["registrations"][0]["status"], "pending");
+    assert_eq!(items[0]["checkins"], 0);
+    let served = &items[1];
     assert_eq!(served["community_id"], m.community);
     assert_eq!(served["points_earned"], 7);
     assert_eq!(served["checkins"], 1);

@@ -126,22 +126,16 @@ pub struct RosterEntry {
     pub since: Option<DateTime<Utc>>,
 }
 
-/// `GET /me/volunteering`: the caller's registrations and what they did, by community.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MyVolunteering {
-    /// Every registration of the caller, newest first.
-    pub registrations: Vec<RegistrationView>,
-    /// Per community the caller is registered with.
-    pub communities: Vec<CommunityService>,
-}
-
-/// The caller's service in one community.
+/// One community the caller registered with (`GET /me/volunteering`): the registrations and
+/// what the caller did there.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommunityService {
     /// Community.
     pub community_id: i64,
     /// Its name.
     pub community_name: String,
+    /// The caller's registrations there (one per kind), newest first.
+    pub registrations: Vec<RegistrationView>,
     /// Confirmed service hours there, all time.
     pub hours: f64,
     /// Points earned there, all time (every source: check-ins, activities, reports).

@@ -78,7 +78,6 @@ pub async fn service_between<C: ConnectionTrait>(
         dto::RegistrationView,
         dto::RegistrationReview,
         dto::RosterEntry,
-        dto::MyVolunteering,
         dto::CommunityService,
         dto::CheckinCode,
         dto::CreateCheckin,

@@ -1,7 +1,7 @@
 //! Registrations (报到) as their volunteer sees them, and who counts as a volunteer of a
 //! community: the one place that rule is read (check-ins, activities, the supermarket).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{checkins, communities, points_monthly, volunteer_registrations as regs};
@@ -12,14 +12,15 @@ use sea_orm::{
 };
 
 use super::dto::{
-    CheckinStatus, CommunityService, MyVolunteering, RegisterVolunteer, RegistrationStatus,
-    RegistrationView, VolunteerKind,
+    CheckinStatus, CommunityService, RegisterVolunteer, RegistrationStatus, RegistrationView,
+    VolunteerKind,
 };
 use crate::{
     auth::Caller,
     batch::by_ids,
     db::Db,
     error::{is_foreign_key_violation, is_unique_violation, ApiError, ApiResult, ErrorCode},
+    pagination::Page,
 };
 
 /// Most registrations `GET /me/volunteering` lists.
@@ -107,9 +108,13 @@ fn exists() -> ApiError {
     )
 }
 
-/// The caller's registrations and, for each community they serve, their hours, points and
-/// check-ins there.
-pub async fn mine<C: ConnectionTrait>(db: &C, caller: &Caller) -> ApiResult<MyVolunteering> {
+/// The communities the caller registered with, most recent registration first, each with
+/// the registrations and the caller's hours, points and check-ins there. One page: a
+/// person registers with a bounded number of communities.
+pub async fn mine<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+) -> ApiResult<Page<CommunityService>> {
     let rows = regs::Entity::find()
         .filter(regs::Column::UserId.eq(caller.id()))
         .order_by_desc(regs::Column::Id)
@@ -119,33 +124,28 @@ pub async fn mine<C: ConnectionTrait>(db: &C, caller: &Caller) -> ApiResult<MyVo
     let names =
         by_ids::<communities::Entity, _>(db, rows.iter().map(|r| r.community_id), |c| c.id).await?;
     let name_of = |id: i64| names.get(&id).map(|c| c.name.clone()).unwrap_or_default();
-    let registrations = rows
-        .iter()
-        .map(|r| view(r, name_of(r.community_id)))
-        .collect();
-
-    let served: BTreeMap<i64, ()> = rows
-        .iter()
-        .filter(|r| r.status == RegistrationStatus::Approved)
-        .map(|r| (r.community_id, ()))
-        .collect();
     let points = earned_by_community(db, caller.id()).await?;
     let counted = checkins_by_community(db, caller.id()).await?;
     let hours = super::service_hours_by_community(db, caller.id()).await?;
-    let communities = served
-        .keys()
-        .map(|&id| CommunityService {
-            community_id: id,
-            community_name: name_of(id),
-            hours: hours.get(&id).copied().unwrap_or(0.0),
-            points_earned: points.get(&id).copied().unwrap_or(0),
-            checkins: counted.get(&id).copied().unwrap_or(0),
-        })
-        .collect();
-    Ok(MyVolunteering {
-        registrations,
-        communities,
-    })
+    let mut items: Vec<CommunityService> = Vec::new();
+    for row in &rows {
+        let registration = view(row, name_of(row.community_id));
+        match items
+            .iter_mut()
+            .find(|c| c.community_id == row.community_id)
+        {
+            Some(community) => community.registrations.push(registration),
+            None => items.push(CommunityService {
+                community_id: row.community_id,
+                community_name: name_of(row.community_id),
+                registrations: vec![registration],
+                hours: hours.get(&row.community_id).copied().unwrap_or(0.0),
+                points_earned: points.get(&row.community_id).copied().unwrap_or(0),
+                checkins: counted.get(&row.community_id).copied().unwrap_or(0),
+            }),
+        }
+    }
+    Ok(Page::whole(items))
 }
 
 /// Points the user earned per community, from the monthly aggregates.

@@ -233,7 +233,7 @@ async function main(): Promise<void> {
   );
   check(twice.code === "already_checked_in", "one check-in a day", twice);
   const served = ok("my volunteering", await courier.GET("/api/v1/me/volunteering"));
-  check(served.communities[0]?.checkins === 1, "the check-in counts", served);
+  check(served.items[0]?.checkins === 1 && served.items[0]?.registrations[0]?.status === "approved", "the check-in counts", served);
 
   // ---- Sessions: a lost refresh answer is retried within the grace. ----
   const first = ok("refresh", await client().POST("/api/v1/auth/refresh", { body: { refresh_token: zs.refresh_token } }));

@@ -30,11 +30,11 @@ pub async fn register(
     Ok(HttpResponse::Created().json(view))
 }
 
-/// The caller's registrations, and per community they serve their confirmed service hours,
-/// points earned and check-ins counted.
+/// The communities the caller registered with (报到), each with the registrations there and
+/// the caller's confirmed service hours, points earned and check-ins counted.
 #[utoipa::path(get, path = "/api/v1/me/volunteering", tag = "volunteers",
     responses(
-        (status = 200, description = "Registrations (newest first, at most 500) and service by community", body = MyVolunteering),
+        (status = 200, description = "One page (`next_cursor` null): communities by most recent registration, at most 500 registrations in all", body = Page<CommunityService>),
         (status = 401, description = "`unauthorized`", body = ErrorBody)))]
 pub async fn my_volunteering(
     state: web::Data<AppState>,
