@@ -21,13 +21,13 @@ use utoipa::OpenApi;
 
 use crate::error::ApiResult;
 
-/// Confirmed service hours of the user per community, all time.
+/// Confirmed service hours of the user per community, all time, read from the activities'
+/// `service_monthly` aggregate.
 pub async fn service_hours_by_community<C: ConnectionTrait>(
-    _db: &C,
-    _user_id: i64,
+    db: &C,
+    user_id: i64,
 ) -> ApiResult<HashMap<i64, f64>> {
-    // Filled from the activities' `service_monthly` aggregate (activities branch).
-    Ok(HashMap::new())
+    crate::activities::records::hours_by_community(db, user_id).await
 }
 
 /// OpenAPI paths of this domain.
