@@ -1,7 +1,7 @@
 //! Activities as staff publish, edit and cancel them, and as anyone reads them (no login):
 //! a community's activities by start, and one activity with its places left.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use entity::activities::{self, ActivityStatus};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
@@ -48,8 +48,9 @@ pub async fn create(
         location: Set(input.location.clone()),
         lat: Set(input.lat),
         lng: Set(input.lng),
-        starts_at: Set(input.starts_at),
-        ends_at: Set(input.ends_at),
+        // Whole milliseconds, as on the wire and in the list's cursor.
+        starts_at: Set(input.starts_at.trunc_subsecs(3)),
+        ends_at: Set(input.ends_at.trunc_subsecs(3)),
         capacity: Set(input.capacity),
         taken: Set(0),
         points_per_hour: Set(input.points_per_hour),
@@ -94,8 +95,11 @@ pub async fn update(
     if activity.status == ActivityStatus::Cancelled {
         return Err(cancelled());
     }
-    let starts_at = input.starts_at.unwrap_or(activity.starts_at);
-    let ends_at = input.ends_at.unwrap_or(activity.ends_at);
+    let starts_at = input
+        .starts_at
+        .unwrap_or(activity.starts_at)
+        .trunc_subsecs(3);
+    let ends_at = input.ends_at.unwrap_or(activity.ends_at).trunc_subsecs(3);
     let mut errs = FieldErrors::new();
     if input.starts_at.is_some() || input.ends_at.is_some() {
         errs.check(
