@@ -63,7 +63,8 @@ async fn an_admin_builds_a_district_street_and_community_that_anyone_can_read() 
         json!({ "id": created["id"], "street_id": street["id"], "street_name": "昭乌达路街道",
                 "district_id": district["id"], "district_name": "赛罕区", "name": "仕奇社区",
                 "lat": LAT, "lng": LNG, "checkin_radius_m": 300, "boundary": boundary,
-                "pickup_address": null, "pickup_hours": null, "supermarket_policy": "members" })
+                "pickup_address": null, "pickup_hours": null, "supermarket_policy": "members",
+                "checkin_requires_code": false })
     );
     let (status, missing) = app.get("/api/v1/communities/999999", None).await;
     assert_eq!(

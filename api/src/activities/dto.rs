@@ -276,7 +276,11 @@ pub struct AttendanceEntry {
     /// Hours served, more than 0, at most 2 decimals, at most the activity's length plus
     /// one hour.
     #[validate(
-        range(exclusive_min = 0.0, max = 100.0, message = "服务时长须大于0小时"),
+        range(
+            exclusive_min = 0.0,
+            max = 100.0,
+            message = "服务时长须大于0且不超过100小时"
+        ),
         custom(function = "at_most_two_decimals")
     )]
     #[schema(exclusive_minimum = 0, maximum = 100, example = 2.5)]
