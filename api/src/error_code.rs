@@ -76,6 +76,10 @@ error_codes! {
     NotAMember = "not_a_member",
     /// 403: the caller is not an approved volunteer of this community (register first, or wait for approval).
     NotAVolunteer = "not_a_volunteer",
+    /// 403: the activity takes only other kinds of volunteers (its `kinds_allowed`).
+    VolunteerKindNotAllowed = "volunteer_kind_not_allowed",
+    /// 403: the caller has not signed up for this activity.
+    NotSignedUp = "not_signed_up",
     /// 404: no such path, object, or an object outside the caller's scope.
     NotFound = "not_found",
     /// 404: the pickup code matches no redemption of this community.
@@ -96,8 +100,26 @@ error_codes! {
     RegistrationExists = "registration_exists",
     /// 409: the volunteer registration has already been decided.
     RegistrationNotPending = "registration_not_pending",
-    /// 409: the caller has already checked in with this community today (Asia/Shanghai).
+    /// 409: the caller has already checked in with this community today (Asia/Shanghai), or into this activity.
     AlreadyCheckedIn = "already_checked_in",
+    /// 409: the activity has no place left.
+    ActivityFull = "activity_full",
+    /// 409: the caller has already signed up for this activity.
+    AlreadySignedUp = "already_signed_up",
+    /// 409: the activity has started: sign-ups and withdrawals are closed.
+    ActivityStarted = "activity_started",
+    /// 409: the activity has not started yet: no attendance to confirm.
+    ActivityNotStarted = "activity_not_started",
+    /// 409: the activity is over: it can no longer be cancelled.
+    ActivityEnded = "activity_ended",
+    /// 409: the activity was cancelled.
+    ActivityCancelled = "activity_cancelled",
+    /// 409: check-ins to the activity open 30 minutes before it starts and close when it ends (check-outs 2 hours after).
+    ActivityNotOpen = "activity_not_open",
+    /// 409: check out after checking in, once.
+    NotCheckedIn = "not_checked_in",
+    /// 409: the caller has already checked out of this activity.
+    AlreadyCheckedOut = "already_checked_out",
     /// 409: the check-in is not waiting for review (only `flagged` ones are confirmed or rejected).
     CheckinNotFlagged = "checkin_not_flagged",
     /// 409: the user already holds this role in this scope.

@@ -35,6 +35,7 @@ pub mod time_format;
 pub mod wechat;
 
 // Domains.
+pub mod activities;
 pub mod counts;
 pub mod identity;
 pub mod points;

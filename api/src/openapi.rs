@@ -13,8 +13,8 @@ use utoipa::{
 };
 
 use crate::{
-    counts, error::ErrorBody, health, identity, media, points, regions, residents, roles,
-    supermarket, volunteers,
+    activities, counts, error::ErrorBody, health, identity, media, points, regions, residents,
+    roles, supermarket, volunteers,
 };
 
 /// Declares the bearer scheme used by every authenticated operation.
@@ -62,6 +62,7 @@ impl Modify for BearerAuth {
         (name = "supermarket", description = "The civility supermarket (文明超市): goods, redemptions, pickup verification"),
         (name = "media", description = "Uploaded pictures, served publicly by content hash"),
         (name = "volunteers", description = "Volunteers: registration (报到), the rotating on-site code, check-ins and their review"),
+        (name = "activities", description = "Volunteer activities (志愿活动): publishing, sign-ups with capacity, on-site check-in and check-out, attendance and service records"),
         (name = "counts", description = "Badge counts for staff: applications to review, pickups waiting, goods running low"),
     )
 )]
@@ -262,6 +263,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(media::Doc::openapi());
     doc.merge(counts::Doc::openapi());
     doc.merge(volunteers::Doc::openapi());
+    doc.merge(activities::Doc::openapi());
     // After the merge, so that every domain's operations are covered.
     SharedResponses.modify(&mut doc);
     PageItemsByRef.modify(&mut doc);

@@ -12,6 +12,7 @@ use secrecy::ExposeSecret;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
+    activities,
     auth::{callers::CallerCache, jwt::Tokens},
     cache::Cache,
     clock::Clock,
@@ -183,7 +184,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(points::routes)
                 .configure(supermarket::routes)
                 .configure(counts::routes)
-                .configure(volunteers::routes),
+                .configure(volunteers::routes)
+                .configure(activities::routes),
         );
 }
 

@@ -1,5 +1,7 @@
 //! SeaORM entities of linli: plain table mappings, no behaviour.
 
+pub mod activities;
+pub mod activity_signups;
 pub mod audit_logs;
 pub mod checkins;
 pub mod communities;
@@ -19,6 +21,7 @@ pub mod redemptions;
 pub mod refresh_tokens;
 pub mod residences;
 pub mod role_assignments;
+pub mod service_monthly;
 pub mod sessions;
 pub mod streets;
 pub mod users;

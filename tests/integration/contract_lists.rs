@@ -40,6 +40,16 @@ const NOT_LISTS: &[(&str, &str, &str)] = &[
         "the caller's own roles are part of their profile: a handful, read with it, never paged",
     ),
     (
+        "ActivityView",
+        "kinds_allowed",
+        "the kinds of volunteers an activity takes: at most the three kinds, part of the activity",
+    ),
+    (
+        "ServiceRecords",
+        "communities",
+        "the caller's service per community they served (a few), each with its months, read whole",
+    ),
+    (
         "RulesView",
         "rules",
         "the earning rules are one document, read and replaced whole by PUT (at most one rule per action)",

@@ -2,6 +2,9 @@
 //! (SQLite by default; PostgreSQL and Redis when LINLI_TEST_DATABASE_URL and
 //! LINLI_TEST_REDIS_URL are set) and talks HTTP.
 
+mod activities;
+mod activities_concurrency;
+mod activities_roster;
 mod cache_outage;
 mod contract;
 mod contract_lists;

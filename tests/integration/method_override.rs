@@ -88,6 +88,13 @@ async fn cases(app: &TestApp) -> BTreeMap<&'static str, Case> {
     app.grant(&admin, staff.id, "community_staff", community)
         .await;
     let goods = app.put_goods(&staff, community, 10, 5, None).await;
+    let activity = crate::activities::publish(
+        app,
+        &staff,
+        community,
+        crate::activities::activity(app, json!({})),
+    )
+    .await;
     let resident = app.login("override-resident").await;
 
     let case = |token: &str,
@@ -159,6 +166,17 @@ async fn cases(app: &TestApp) -> BTreeMap<&'static str, Case> {
                 "改名网格",
                 "grids",
                 grid,
+            ),
+        ),
+        (
+            "/api/v1/activities/{id}",
+            case(
+                &staff.token,
+                format!("/api/v1/activities/{activity}"),
+                "title",
+                "改名活动",
+                "activities",
+                activity,
             ),
         ),
         (

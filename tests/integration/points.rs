@@ -68,6 +68,7 @@ pub async fn award(
             action,
             reference: Some(("test", 1)),
             idempotency_key: key,
+            amount: None,
         },
     )
     .await

@@ -211,6 +211,7 @@ async fn apply(w: &mut World, model: &mut Model, step: &Step, n: usize) {
                 action: "volunteer",
                 reference: None,
                 idempotency_key: &key,
+                amount: None,
             };
             let outcome = ledger::award(&txn, app.state.clock.now(), award)
                 .await

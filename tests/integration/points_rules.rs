@@ -95,6 +95,7 @@ async fn the_same_award_key_pays_once_even_when_sent_concurrently() {
                         action: "hazard_report",
                         reference: None,
                         idempotency_key: "report-42",
+                        amount: None,
                     },
                 )
                 .await
@@ -144,6 +145,7 @@ async fn concurrent_awards_never_pass_the_daily_cap() {
                         action: "checkin",
                         reference: None,
                         idempotency_key: &key,
+                        amount: None,
                     },
                 )
                 .await

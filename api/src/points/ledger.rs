@@ -188,6 +188,9 @@ pub struct Award<'a> {
     pub reference: Option<(&'a str, i64)>,
     /// Unique per action: the same key never pays twice.
     pub idempotency_key: &'a str,
+    /// Points set by what was done (an activity's points), instead of the rule's: paid
+    /// even without a rule, and the rule, when there is one, still caps them.
+    pub amount: Option<i64>,
 }
 
 /// What an award did.
@@ -199,12 +202,13 @@ pub enum AwardOutcome {
     AlreadyAwarded(points_entries::Model),
     /// The daily or monthly cap is reached; nothing changed.
     Capped,
-    /// The community has no enabled rule for the action; nothing changed.
+    /// The community has no enabled rule for the action (and no amount was given); nothing
+    /// changed.
     NoRule,
 }
 
-/// Credits points for an action under the community's rules: points per action, capped per
-/// user per day and per month (Asia/Shanghai). Later domains (check-ins, activities, hazard
+/// Credits points for an action under the community's rules: points per action (or the
+/// award's own `amount`), capped per user per day and per month (Asia/Shanghai). Later domains (check-ins, activities, hazard
 /// reports) call this inside their own write transaction, and `points::changed` after its
 /// commit when an entry was written (the summary and the leaderboards show it at once).
 pub async fn award<C: ConnectionTrait>(
@@ -212,28 +216,33 @@ pub async fn award<C: ConnectionTrait>(
     now: DateTime<Utc>,
     award: Award<'_>,
 ) -> ApiResult<AwardOutcome> {
-    let Some(rule) = points_rules::Entity::find()
+    let rule = points_rules::Entity::find()
         .filter(points_rules::Column::CommunityId.eq(award.community_id))
         .filter(points_rules::Column::Action.eq(award.action))
         .filter(points_rules::Column::Enabled.eq(true))
         .one(db)
-        .await?
-    else {
-        return Ok(AwardOutcome::NoRule);
+        .await?;
+    let (mut points, daily_cap, monthly_cap) = match (&rule, award.amount) {
+        (_, Some(amount)) => (
+            amount,
+            rule.as_ref().and_then(|r| r.daily_cap),
+            rule.as_ref().and_then(|r| r.monthly_cap),
+        ),
+        (Some(rule), None) => (rule.points, rule.daily_cap, rule.monthly_cap),
+        (None, None) => return Ok(AwardOutcome::NoRule),
     };
     let source = format!("award:{}", award.action);
     lock_wallet(db, award.user_id, now).await?;
     if let Some(entry) = find_entry(db, &source, award.idempotency_key).await? {
         return Ok(AwardOutcome::AlreadyAwarded(entry));
     }
-    let mut points = rule.points;
-    if let Some(cap) = rule.daily_cap {
+    if let Some(cap) = daily_cap {
         points = Ord::min(
             points,
             cap - earned_since(db, &award, &source, day_start(now)).await?,
         );
     }
-    if let Some(cap) = rule.monthly_cap {
+    if let Some(cap) = monthly_cap {
         points = Ord::min(
             points,
             cap - earned_since(db, &award, &source, month_start(now)).await?,
@@ -291,6 +300,7 @@ pub fn action_label(action: &str) -> String {
     match action {
         "checkin" => "报到签到".to_owned(),
         "activity_hour" => "志愿服务".to_owned(),
+        "activity" => "志愿活动".to_owned(),
         "hazard_report" => "随手拍上报".to_owned(),
         "request_resolved" => "诉求办结".to_owned(),
         other => other.to_owned(),

@@ -161,6 +161,7 @@ pub(super) async fn credit<C: ConnectionTrait>(
             action: "checkin",
             reference: Some(("checkin", checkin.id)),
             idempotency_key: &key,
+            amount: None,
         },
     )
     .await?;

@@ -22,33 +22,13 @@ use utoipa::OpenApi;
 
 use crate::error::ApiResult;
 
-/// Confirmed service hours of the user per community, all time.
+/// Confirmed service hours of the user per community, all time, read from the activities'
+/// `service_monthly` aggregate.
 pub async fn service_hours_by_community<C: ConnectionTrait>(
-    _db: &C,
-    _user_id: i64,
+    db: &C,
+    user_id: i64,
 ) -> ApiResult<HashMap<i64, f64>> {
-    // Filled from the activities' `service_monthly` aggregate (activities branch).
-    Ok(HashMap::new())
-}
-
-/// Service hours and points of a community's activities that started in `from..=to`.
-#[derive(Debug, Default)]
-pub struct Service {
-    /// Confirmed hours.
-    pub hours: f64,
-    /// Points credited for them.
-    pub points: i64,
-}
-
-/// The service of a community's activities over a period (Asia/Shanghai days).
-pub async fn service_between<C: ConnectionTrait>(
-    _db: &C,
-    _community_id: i64,
-    _from: chrono::NaiveDate,
-    _to: chrono::NaiveDate,
-) -> ApiResult<Service> {
-    // Read from the activities' attendance (activities branch).
-    Ok(Service::default())
+    crate::activities::records::hours_by_community(db, user_id).await
 }
 
 /// OpenAPI paths of this domain.

@@ -223,7 +223,7 @@ fn not_pending() -> ApiError {
 }
 
 /// The users behind the rows, by id.
-pub(super) async fn applicants<C: ConnectionTrait>(
+pub(crate) async fn applicants<C: ConnectionTrait>(
     db: &C,
     ids: impl Iterator<Item = i64>,
 ) -> ApiResult<HashMap<i64, users::Model>> {
@@ -231,7 +231,7 @@ pub(super) async fn applicants<C: ConnectionTrait>(
 }
 
 /// A person as staff lists show them: name and phone masked.
-pub(super) fn person(people: &HashMap<i64, users::Model>, id: i64) -> Applicant {
+pub(crate) fn person(people: &HashMap<i64, users::Model>, id: i64) -> Applicant {
     let user = people.get(&id);
     Applicant {
         id,

@@ -53,7 +53,7 @@ pub async fn stats<C: ConnectionTrait>(
     let checkins_per_day = per_day(db, community.id, &days).await?;
     let checkins = checkins_per_day.iter().map(|d| d.accepted).sum();
     let checkin_points = checkin_points(db, community.id, &days).await?;
-    let service = super::service_between(db, community.id, from, to).await?;
+    let service = crate::activities::records::service_between(db, community.id, from, to).await?;
     Ok(VolunteerStats {
         community_id: community.id,
         from,

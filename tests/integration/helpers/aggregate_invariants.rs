@@ -73,3 +73,49 @@ pub async fn assert_aggregate_invariants(app: &TestApp) {
         );
     }
 }
+
+/// (user, community, month) → (hundredths of an hour, activities).
+type Service = BTreeMap<(i64, i64, NaiveDate), (i64, i64)>;
+
+/// Recomputes `service_monthly` from the confirmed sign-ups (the month the activity started,
+/// Asia/Shanghai) and compares it with the stored rows.
+pub async fn assert_service_invariants(app: &TestApp) {
+    let int = |row: &sea_orm::QueryResult, column: &str| row.try_get::<i64>("", column).unwrap();
+    let mut expected = Service::new();
+    for row in app
+        .rows(
+            "SELECT s.user_id AS user_id, a.community_id AS community_id, a.starts_at AS starts_at, \
+             s.hours_centi AS hours_centi FROM activity_signups s JOIN activities a ON a.id = s.activity_id \
+             WHERE s.confirmed_at IS NOT NULL",
+        )
+        .await
+    {
+        let at: DateTime<Utc> = row.try_get("", "starts_at").unwrap();
+        let month = (at + Duration::hours(8)).date_naive().with_day(1).unwrap();
+        let sums = expected
+            .entry((int(&row, "user_id"), int(&row, "community_id"), month))
+            .or_default();
+        sums.0 += int(&row, "hours_centi");
+        sums.1 += 1;
+    }
+    let mut stored = Service::new();
+    for row in app
+        .rows("SELECT user_id, community_id, month, hours_centi, activities FROM service_monthly")
+        .await
+    {
+        let key = (
+            int(&row, "user_id"),
+            int(&row, "community_id"),
+            row.try_get::<NaiveDate>("", "month").unwrap(),
+        );
+        let sums = (int(&row, "hours_centi"), int(&row, "activities"));
+        assert!(
+            stored.insert(key, sums).is_none(),
+            "two service rows for {key:?}"
+        );
+    }
+    assert_eq!(
+        stored, expected,
+        "service_monthly is not the sum of the confirmed sign-ups"
+    );
+}

@@ -25,7 +25,7 @@ pub use error_contract::{documented_codes, violation};
 pub use fixtures::Street;
 pub use harness::{on_postgres, redis_url, TestApp};
 
-pub use aggregate_invariants::assert_aggregate_invariants;
+pub use aggregate_invariants::{assert_aggregate_invariants, assert_service_invariants};
 pub use invariants::assert_ledger_invariants;
 pub use pictures::*;
 
