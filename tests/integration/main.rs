@@ -3,8 +3,10 @@
 //! LINLI_TEST_REDIS_URL are set) and talks HTTP.
 
 mod activities;
+mod activities_attendance;
 mod activities_concurrency;
 mod activities_roster;
+mod activities_signups;
 mod cache_outage;
 mod contract;
 mod contract_lists;
