@@ -120,6 +120,7 @@ impl ApiError {
             "residence" => "住户登记",
             "role_assignment" => "角色分配",
             "route" => "接口",
+            "station" => "驿站",
             _ => "资源",
         };
         Self::new(

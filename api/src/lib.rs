@@ -41,6 +41,7 @@ pub mod points;
 pub mod regions;
 pub mod residents;
 pub mod roles;
+pub mod stations;
 pub mod supermarket;
 
 pub use startup::Application;

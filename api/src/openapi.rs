@@ -13,7 +13,7 @@ use utoipa::{
 };
 
 use crate::{
-    counts, error::ErrorBody, health, identity, media, points, regions, residents, roles,
+    counts, error::ErrorBody, health, identity, media, points, regions, residents, roles, stations,
     supermarket,
 };
 
@@ -62,6 +62,7 @@ impl Modify for BearerAuth {
         (name = "supermarket", description = "The civility supermarket (文明超市): goods, redemptions, pickup verification"),
         (name = "media", description = "Uploaded pictures, served publicly by content hash"),
         (name = "counts", description = "Badge counts for staff: applications to review, pickups waiting, goods running low"),
+        (name = "stations", description = "Courier stations (红蜂驿站): places communities open to couriers and riders, found nearest first"),
     )
 )]
 struct BaseDoc;
@@ -260,6 +261,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(supermarket::Doc::openapi());
     doc.merge(media::Doc::openapi());
     doc.merge(counts::Doc::openapi());
+    doc.merge(stations::Doc::openapi());
     // After the merge, so that every domain's operations are covered.
     SharedResponses.modify(&mut doc);
     PageItemsByRef.modify(&mut doc);

@@ -25,7 +25,7 @@ use crate::{
     middleware::{rate_limit, request_log},
     openapi, points, regions, residents, roles,
     state::AppState,
-    strict_query, supermarket,
+    stations, strict_query, supermarket,
     wechat::Wechat,
 };
 
@@ -142,6 +142,7 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         cache,
         callers: CallerCache::new(settings.caller_cache_ttl),
         near: Default::default(),
+        stations: Default::default(),
         wechat,
         clock,
         tokens,
@@ -173,7 +174,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(residents::routes)
                 .configure(points::routes)
                 .configure(supermarket::routes)
-                .configure(counts::routes),
+                .configure(counts::routes)
+                .configure(stations::routes),
         );
 }
 

@@ -19,5 +19,6 @@ pub mod refresh_tokens;
 pub mod residences;
 pub mod role_assignments;
 pub mod sessions;
+pub mod stations;
 pub mod streets;
 pub mod users;

@@ -11,6 +11,7 @@ mod m20261204_000006_community_pages;
 mod m20261204_000007_shelf;
 mod m20261204_000008_points_aggregates;
 mod m20261204_000009_community_position_index;
+mod m20261205_000012_stations;
 mod util;
 
 /// Runs every migration in order.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_shelf::Migration),
             Box::new(m20261204_000008_points_aggregates::Migration),
             Box::new(m20261204_000009_community_position_index::Migration),
+            Box::new(m20261205_000012_stations::Migration),
         ]
     }
 }
