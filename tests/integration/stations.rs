@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::{
-    helpers::{Market, TestApp, User},
+    helpers::{redis_url, Market, TestApp, User},
     lists_paging::walk,
     regions::{field_names, ids},
 };
@@ -568,4 +568,47 @@ async fn nearby_stations_page_without_repeats_or_gaps() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{other}: {body}");
         assert_eq!(field_names(&body), ["cursor"]);
     }
+}
+
+#[tokio::test]
+async fn another_instance_sees_a_station_write_at_once() {
+    if redis_url().is_none() {
+        // Instances share generations through Redis; without it there is one instance.
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let twin = app.spawn_twin().await;
+    let m = app.market().await;
+    let around = "lat=40.82&lng=111.66";
+    let first = open(
+        &app,
+        &m.staff,
+        m.community,
+        "一站",
+        40.821,
+        111.66,
+        json!(["water"]),
+    )
+    .await;
+    assert_eq!(ids(&nearby(&twin, around).await["items"]), vec![first]);
+
+    let second = open(
+        &app,
+        &m.staff,
+        m.community,
+        "二站",
+        40.8205,
+        111.66,
+        json!(["water"]),
+    )
+    .await;
+    assert_eq!(
+        ids(&nearby(&twin, around).await["items"]),
+        vec![second, first]
+    );
+    let (status, _) = app
+        .delete(&format!("/api/v1/stations/{second}"), Some(&m.staff.token))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(ids(&nearby(&twin, around).await["items"]), vec![first]);
 }
