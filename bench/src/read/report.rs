@@ -88,7 +88,11 @@ pub fn table(rows: &[Row]) -> (String, bool) {
             .map_or(f64::NAN, |r| r.full.rate)
     };
     let (healthz, me, bare) = (rows[0].full.rate, floor(ME), floor(BARE));
-    let share = |rate: f64, floor: f64| rate / floor.max(f64::MIN_POSITIVE);
+    // A missing floor (NaN) gives no share: `max` would drop the NaN.
+    let share = |rate: f64, floor: f64| match floor.is_nan() {
+        true => f64::NAN,
+        false => rate / floor.max(f64::MIN_POSITIVE),
+    };
     let percent = |share: f64| match share.is_nan() {
         true => "—".to_owned(),
         false => format!("{:.0}%", 100.0 * share),
