@@ -3,7 +3,7 @@
 //! and the views of the places asked for, under the source's cache generation (`communities`
 //! for the public map of communities, `stations` for courier stations). Any change of what a
 //! source shows starts a new generation (its `changed`, after the commit), and the next lookup
-//! on every instance rebuilds the index with one index-only scan.
+//! on every instance rebuilds the index with one scan (index-only for communities).
 
 use std::{
     collections::HashMap,
@@ -73,7 +73,7 @@ pub trait Source: Send + Sync + 'static {
         false
     }
 
-    /// Every place's position (one index-only scan).
+    /// Every place's position (one scan).
     fn spots<C: ConnectionTrait>(db: &C) -> impl Future<Output = ApiResult<Vec<Spot>>>;
 
     /// The places in a box (the database path, for when generations are not shared); the
