@@ -61,7 +61,7 @@ pub async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
 
     let checks = db.connect(1).await?;
     if args.only_stations {
-        let outcome = stations_only(args, db, &api, &state, &checks, (workers, pool)).await;
+        let outcome = stations::alone(args, db, &api, &state, &checks, (workers, pool)).await;
         let _ = redis.flush().await;
         return outcome;
     }
@@ -245,72 +245,8 @@ pub async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--only-stations`: `/healthz`, the bare actix-web endpoint and the stations nearby, on the
-/// communities of a new database (made here) or of a reused city.
-async fn stations_only(
-    args: &Args,
-    db: &BenchDb,
-    api: &Api,
-    state: &api::state::AppState,
-    checks: &DatabaseConnection,
-    (workers, pool): (usize, u32),
-) -> anyhow::Result<()> {
-    if db.fresh {
-        stations::communities(checks, args.communities).await?;
-    }
-    let communities = query_i64(checks, "SELECT count(*) AS n FROM communities").await?;
-    let window = Window {
-        warmup: Duration::from_secs(args.warmup),
-        measured: Duration::from_secs(args.seconds),
-        clients: args.clients,
-    };
-    let mut failures = Failures::default();
-    let healthz = vec![Target {
-        url: format!("{}/healthz", api.base),
-        token: None,
-    }];
-    let mut rows =
-        vec![scenarios::steady(api, "`/healthz`", healthz, vec![], window, &mut failures).await?];
-    let stations = args.stations.max(1);
-    let (bare, nearby) =
-        stations::nearby(api, state, checks, stations, workers, window, &mut failures).await?;
-    rows.extend([bare, nearby]);
-    let machine = machine(checks, pool).await?;
-    let (table, all) = report::table(&rows);
-    let arguments: Vec<String> = std::env::args().skip(1).collect();
-    let markdown = format!(
-        "# Stations nearby next to a bare actix-web endpoint (issue 10 §4)\n\n\
-         `cargo run --release -p linli-bench --bin read-bench -- {arguments}`\n\n\
-         Run {date} on commit {commit}. {machine}; {workers} HTTP workers in each server. \
-         {clients} closed-loop clients, {seconds} s measured per phase after {warmup} s of warm-up, \
-         then as many seconds' worth open-loop at half the measured rate. {communities} communities, \
-         {stations} stations.\n\n{table}\nEvery aim holds: {all}. Non-2xx answers: {failed}.\n\n\
-         ## CPU of the full-speed phases\n\n{cpu}",
-        arguments = arguments.join(" "),
-        date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-        commit = git(&["rev-parse", "--short", "HEAD"]),
-        clients = args.clients,
-        seconds = args.seconds,
-        warmup = args.warmup,
-        all = if all { "yes" } else { "no" },
-        failed = failures.total(),
-        cpu = report::cpu(&rows),
-    );
-    println!("\n{markdown}");
-    if failures.total() > 0 {
-        bail!(
-            "{} requests were not answered 2xx (see FAILURE above)",
-            failures.total()
-        );
-    }
-    std::fs::write(&args.stations_results, &markdown)
-        .with_context(|| format!("cannot write {}", args.stations_results.display()))?;
-    eprintln!("written to {}", args.stations_results.display());
-    Ok(())
-}
-
 /// The output of git in the bench folder (empty when git is missing).
-fn git(args: &[&str]) -> String {
+pub fn git(args: &[&str]) -> String {
     std::process::Command::new("git")
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -381,7 +317,8 @@ impl Dataset {
     }
 }
 
-async fn machine(db: &DatabaseConnection, pool: u32) -> anyhow::Result<String> {
+/// The machine, PostgreSQL's version and the server's pool, in a sentence.
+pub async fn machine(db: &DatabaseConnection, pool: u32) -> anyhow::Result<String> {
     let version = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),

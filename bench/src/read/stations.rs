@@ -5,18 +5,24 @@
 //! that answers the very bytes of one such page from memory, on as many workers, over the
 //! same load generator.
 
-use std::{net::TcpListener, time::Instant};
+use std::{
+    net::TcpListener,
+    time::{Duration, Instant},
+};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
-use anyhow::Context;
+use anyhow::{bail, Context};
 use api::{state::AppState, stations::near};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use crate::{
     load::Target,
-    report::{Aim, Row, BARE},
+    query_i64,
+    report::{self, Aim, Row, BARE},
+    run,
     scenarios::{self, Failures, Window},
     world::Api,
+    Args, BenchDb,
 };
 
 /// Shanghai's centre: the communities of a run without the city lie around it.
@@ -142,6 +148,70 @@ pub async fn nearby(
         .context("removing the stations")?;
     near::changed(&state.cache).await;
     Ok((bare_row, stations_row?))
+}
+
+/// `--only-stations`: `/healthz`, the bare actix-web endpoint and the stations nearby, on the
+/// communities of a new database (made here) or of a reused city.
+pub async fn alone(
+    args: &Args,
+    db: &BenchDb,
+    api: &Api,
+    state: &api::state::AppState,
+    checks: &DatabaseConnection,
+    (workers, pool): (usize, u32),
+) -> anyhow::Result<()> {
+    if db.fresh {
+        communities(checks, args.communities).await?;
+    }
+    let communities = query_i64(checks, "SELECT count(*) AS n FROM communities").await?;
+    let window = Window {
+        warmup: Duration::from_secs(args.warmup),
+        measured: Duration::from_secs(args.seconds),
+        clients: args.clients,
+    };
+    let mut failures = Failures::default();
+    let healthz = vec![Target {
+        url: format!("{}/healthz", api.base),
+        token: None,
+    }];
+    let mut rows =
+        vec![scenarios::steady(api, "`/healthz`", healthz, vec![], window, &mut failures).await?];
+    let stations = args.stations.max(1);
+    let (bare, nearby) =
+        nearby(api, state, checks, stations, workers, window, &mut failures).await?;
+    rows.extend([bare, nearby]);
+    let machine = run::machine(checks, pool).await?;
+    let (table, all) = report::table(&rows);
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let markdown = format!(
+        "# Stations nearby next to a bare actix-web endpoint (issue 10 §4)\n\n\
+         `cargo run --release -p linli-bench --bin read-bench -- {arguments}`\n\n\
+         Run {date} on commit {commit}. {machine}; {workers} HTTP workers in each server. \
+         {clients} closed-loop clients, {seconds} s measured per phase after {warmup} s of warm-up, \
+         then as many seconds' worth open-loop at half the measured rate. {communities} communities, \
+         {stations} stations.\n\n{table}\nEvery aim holds: {all}. Non-2xx answers: {failed}.\n\n\
+         ## CPU of the full-speed phases\n\n{cpu}",
+        arguments = arguments.join(" "),
+        date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        commit = run::git(&["rev-parse", "--short", "HEAD"]),
+        clients = args.clients,
+        seconds = args.seconds,
+        warmup = args.warmup,
+        all = if all { "yes" } else { "no" },
+        failed = failures.total(),
+        cpu = report::cpu(&rows),
+    );
+    println!("\n{markdown}");
+    if failures.total() > 0 {
+        bail!(
+            "{} requests were not answered 2xx (see FAILURE above)",
+            failures.total()
+        );
+    }
+    std::fs::write(&args.stations_results, &markdown)
+        .with_context(|| format!("cannot write {}", args.stations_results.display()))?;
+    eprintln!("written to {}", args.stations_results.display());
+    Ok(())
 }
 
 /// Starts a bare actix-web server on port 0 (`workers` workers, no middleware) answering
