@@ -120,6 +120,8 @@ error_codes! {
     NotCheckedIn = "not_checked_in",
     /// 409: the caller has already checked out of this activity.
     AlreadyCheckedOut = "already_checked_out",
+    /// 409: the object changed since it was read (e.g. another staff member moved the activity); read it again and retry.
+    EditConflict = "edit_conflict",
     /// 409: the check-in is not waiting for review (only `flagged` ones are confirmed or rejected).
     CheckinNotFlagged = "checkin_not_flagged",
     /// 409: the user already holds this role in this scope.

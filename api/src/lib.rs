@@ -42,6 +42,7 @@ pub mod points;
 pub mod regions;
 pub mod residents;
 pub mod roles;
+pub mod stations;
 pub mod supermarket;
 pub mod volunteers;
 

@@ -14,7 +14,7 @@ use utoipa::{
 
 use crate::{
     activities, counts, error::ErrorBody, health, identity, media, points, regions, residents,
-    roles, supermarket, volunteers,
+    roles, stations, supermarket, volunteers,
 };
 
 /// Declares the bearer scheme used by every authenticated operation.
@@ -64,6 +64,7 @@ impl Modify for BearerAuth {
         (name = "volunteers", description = "Volunteers: registration (报到), the rotating on-site code, check-ins and their review"),
         (name = "activities", description = "Volunteer activities (志愿活动): publishing, sign-ups with capacity, on-site check-in and check-out, attendance and service records"),
         (name = "counts", description = "Badge counts for staff: applications to review, pickups waiting, goods running low"),
+        (name = "stations", description = "Courier stations (红蜂驿站): places communities open to couriers and riders, found nearest first"),
     )
 )]
 struct BaseDoc;
@@ -264,6 +265,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(counts::Doc::openapi());
     doc.merge(volunteers::Doc::openapi());
     doc.merge(activities::Doc::openapi());
+    doc.merge(stations::Doc::openapi());
     // After the merge, so that every domain's operations are covered.
     SharedResponses.modify(&mut doc);
     PageItemsByRef.modify(&mut doc);

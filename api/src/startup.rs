@@ -26,7 +26,7 @@ use crate::{
     middleware::{rate_limit, request_log},
     openapi, points, regions, residents, roles,
     state::AppState,
-    strict_query, supermarket, volunteers,
+    stations, strict_query, supermarket, volunteers,
     wechat::Wechat,
 };
 
@@ -151,6 +151,7 @@ pub async fn build_state(settings: Settings, clock: Arc<Clock>) -> anyhow::Resul
         cache,
         callers: CallerCache::new(settings.caller_cache_ttl),
         near: Default::default(),
+        stations: Default::default(),
         wechat,
         clock,
         tokens,
@@ -185,7 +186,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(supermarket::routes)
                 .configure(counts::routes)
                 .configure(volunteers::routes)
-                .configure(activities::routes),
+                .configure(activities::routes)
+                .configure(stations::routes),
         );
 }
 

@@ -9,7 +9,8 @@ use crate::{
     config::Settings,
     db::Db,
     media::MediaStore,
-    regions::service::near_index::NearIndex,
+    regions::service::{community_map::Communities, near_index::NearIndex},
+    stations::near::Stations,
     supermarket::gate::Counter,
     volunteers::code::CheckinCodes,
     wechat::Wechat,
@@ -24,7 +25,9 @@ pub struct AppState {
     /// Callers loaded in the last few seconds.
     pub callers: CallerCache,
     /// The public map of communities, for nearest-first lookups.
-    pub near: NearIndex,
+    pub near: NearIndex<Communities>,
+    /// Courier stations, for nearest-first lookups.
+    pub stations: NearIndex<Stations>,
     /// WeChat client.
     pub wechat: Wechat,
     /// The clock (tests move it).

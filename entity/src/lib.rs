@@ -23,6 +23,7 @@ pub mod residences;
 pub mod role_assignments;
 pub mod service_monthly;
 pub mod sessions;
+pub mod stations;
 pub mod streets;
 pub mod users;
 pub mod volunteer_registrations;

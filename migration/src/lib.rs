@@ -13,6 +13,7 @@ mod m20261204_000008_points_aggregates;
 mod m20261204_000009_community_position_index;
 mod m20261205_000010_volunteers;
 mod m20261205_000011_activities;
+mod m20261205_000012_stations;
 mod util;
 
 /// Runs every migration in order.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_community_position_index::Migration),
             Box::new(m20261205_000010_volunteers::Migration),
             Box::new(m20261205_000011_activities::Migration),
+            Box::new(m20261205_000012_stations::Migration),
         ]
     }
 }

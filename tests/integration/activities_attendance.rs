@@ -169,7 +169,7 @@ async fn the_communitys_activity_rule_caps_the_points() {
         .put(
             &format!("/api/v1/communities/{}/points-rules", m.community),
             Some(&m.staff.token),
-            json!({ "rules": [{ "action": "activity", "points": 1, "daily_cap": 50 }] }),
+            json!({ "rules": [{ "action": "activity_hour", "points": 1, "daily_cap": 50 }] }),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -230,6 +230,49 @@ async fn the_communitys_activity_rule_caps_the_points() {
         "capped points, full hours: {records}"
     );
     assert_ledger_invariants(&app).await;
+}
+
+#[tokio::test]
+async fn a_disabled_activity_rule_pays_nothing_and_hours_need_a_hundredth() {
+    let app = spawn().await;
+    let mut m = app.market().await;
+    let rules = format!("/api/v1/communities/{}/points-rules", m.community);
+    let off = json!({ "rules": [{ "action": "activity_hour", "points": 1, "enabled": false }] });
+    let (status, body) = app.put(&rules, Some(&m.staff.token), off).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = publish(&app, &m.staff, m.community, activity(&app, json!({}))).await;
+    let mut ann = volunteer(&app, &m, "ann").await;
+    assert_eq!(sign_up(&app, &ann, id).await.0, StatusCode::CREATED);
+    pass(
+        &app,
+        Duration::from_secs(3 * 3600),
+        &mut [&mut m.staff, &mut ann],
+    )
+    .await;
+
+    let (status, body) = confirm(
+        &app,
+        &m.staff,
+        id,
+        json!([{ "user_id": ann.id, "hours": 0.001 }]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = confirm(
+        &app,
+        &m.staff,
+        id,
+        json!([{ "user_id": ann.id, "hours": 2 }]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0]["points_awarded"], 0, "{body}");
+    assert_eq!(
+        body["results"][0]["hours"], 2.0,
+        "the hours count all the same"
+    );
+    assert_eq!(app.balance(ann.id).await, 0);
+    assert_service_invariants(&app).await;
 }
 
 #[tokio::test]

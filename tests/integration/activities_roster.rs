@@ -81,3 +81,24 @@ async fn staff_list_the_signups_with_checkins_and_confirmed_hours() {
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn an_activity_is_published_at_most_a_year_ahead() {
+    let app = spawn().await;
+    let m = app.market().await;
+    let later = app.state.clock.now() + chrono::Duration::days(400);
+    let body = activity(
+        &app,
+        json!({ "starts_at": later.to_rfc3339(), "ends_at": (later + chrono::Duration::hours(2)).to_rfc3339() }),
+    );
+    let path = format!("/api/v1/communities/{}/activities", m.community);
+    let (status, answer) = app.post(&path, Some(&m.staff.token), body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(answer["fields"]["starts_at"].is_string(), "{answer}");
+    let far =
+        json!({ "starts_at": "+262143-12-31T20:00:00Z", "ends_at": "+262143-12-31T22:00:00Z" });
+    let (status, answer) = app
+        .post(&path, Some(&m.staff.token), activity(&app, far))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+}

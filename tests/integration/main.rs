@@ -50,6 +50,7 @@ mod roles;
 mod sessions;
 mod sessions_grace;
 mod staff_powers;
+mod stations;
 mod supermarket;
 mod supermarket_concurrency;
 mod supermarket_expiry;

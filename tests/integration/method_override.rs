@@ -95,6 +95,16 @@ async fn cases(app: &TestApp) -> BTreeMap<&'static str, Case> {
         crate::activities::activity(app, json!({})),
     )
     .await;
+    let (status, station) = app
+        .post(
+            &format!("/api/v1/communities/{community}/stations"),
+            Some(&staff.token),
+            json!({ "name": "驿站", "address": "一号", "lat": 40.82, "lng": 111.66,
+                "services": ["water"], "opening_hours": "全天" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{station}");
+    let station = station["id"].as_i64().unwrap();
     let resident = app.login("override-resident").await;
 
     let case = |token: &str,
@@ -188,6 +198,17 @@ async fn cases(app: &TestApp) -> BTreeMap<&'static str, Case> {
                 "改名物品",
                 "goods",
                 goods,
+            ),
+        ),
+        (
+            "/api/v1/stations/{id}",
+            case(
+                &staff.token,
+                format!("/api/v1/stations/{station}"),
+                "name",
+                "改名驿站",
+                "stations",
+                station,
             ),
         ),
     ])

@@ -439,3 +439,48 @@ async fn coordinates_are_dropped_after_a_week_and_the_evidence_stays() {
     assert_eq!(sweep(&app).await, 1);
     assert_eq!(app.scalar("SELECT COUNT(*) AS n FROM checkins WHERE lat IS NULL AND lng IS NULL AND distance_m = 120 AND evidence = 'location'").await, 1);
 }
+
+#[tokio::test]
+async fn guessing_the_code_runs_out_of_attempts() {
+    let app = TestApp::spawn().await;
+    let m = app.market().await;
+    let courier = volunteer(&app, &m.staff, m.community, "courier").await;
+    let (_, shown) = code(&app, &m.staff, m.community).await;
+    let digits = shown["code"].as_str().unwrap();
+    let wrong = if digits == "000000" {
+        "000001"
+    } else {
+        "000000"
+    };
+    for _ in 0..6 {
+        let (status, body) = check_in(
+            &app,
+            &courier,
+            m.community,
+            (LAT, LNG),
+            json!({ "code": wrong }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["code"], "checkin_code_invalid");
+    }
+    let (status, body) = check_in(
+        &app,
+        &courier,
+        m.community,
+        (LAT, LNG),
+        json!({ "code": digits }),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the budget is spent: {body}"
+    );
+    assert_eq!(body["code"], "rate_limited");
+    assert_eq!(app.count("checkins").await, 0);
+    // Without a code the location alone still counts, as it would have.
+    let (status, body) = check_in(&app, &courier, m.community, (LAT, LNG), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["evidence"], "location");
+}

@@ -75,6 +75,8 @@ async fn staff_read_their_volunteers_figures_over_a_period() {
         "?from=2026-12-05&to=2026-12-01",
         "?from=2025-01-01&to=2026-12-01",
         "?from=yesterday",
+        "?from=1999-12-31&to=2000-01-02",
+        "?from=-5000-01-01&to=-4999-06-01",
     ] {
         let (status, body) = app.get(&format!("{path}{bad}"), Some(&staff.token)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");

@@ -135,7 +135,7 @@ pub async fn confirm(
                 Award {
                     user_id: entry.user_id,
                     community_id: activity.community_id,
-                    action: "activity",
+                    action: "activity_hour",
                     reference: Some(("activity", activity.id)),
                     idempotency_key: &key,
                     amount: Some(amount),

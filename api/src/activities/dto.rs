@@ -198,8 +198,10 @@ pub struct ActivityView {
 #[into_params(parameter_in = Query)]
 pub struct ListActivitiesQuery {
     /// First day (Asia/Shanghai), e.g. `2026-12-01`.
+    #[validate(custom(function = "crate::time_format::plausible_day"))]
     pub from: Option<NaiveDate>,
     /// Last day (Asia/Shanghai), included.
+    #[validate(custom(function = "crate::time_format::plausible_day"))]
     pub to: Option<NaiveDate>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -304,17 +306,13 @@ pub struct ConfirmAttendance {
 pub struct AttendanceEntry {
     /// The volunteer, signed up for the activity.
     pub user_id: i64,
-    /// Hours served, more than 0, at most 2 decimals, at most the activity's length plus
+    /// Hours served, 0.01 or more, at most 2 decimals, at most the activity's length plus
     /// one hour.
     #[validate(
-        range(
-            exclusive_min = 0.0,
-            max = 100.0,
-            message = "服务时长须大于0且不超过100小时"
-        ),
+        range(min = 0.01, max = 100.0, message = "服务时长须在0.01到100小时之间"),
         custom(function = "at_most_two_decimals")
     )]
-    #[schema(exclusive_minimum = 0, maximum = 100, example = 2.5)]
+    #[schema(minimum = 0.01, maximum = 100, example = 2.5)]
     pub hours: f64,
 }
 

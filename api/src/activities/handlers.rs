@@ -216,6 +216,7 @@ async fn visit(
     let now = state.clock.now();
     let view = signups::visit(
         &state.db,
+        &state.cache,
         &state.checkin_codes,
         user_id,
         now,

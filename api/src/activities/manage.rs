@@ -25,6 +25,8 @@ use crate::{
 
 /// The longest an activity may last.
 pub const LONGEST: Duration = Duration::hours(24);
+/// The furthest ahead an activity may be published.
+pub const FURTHEST: Duration = Duration::days(366);
 
 /// Publishes an activity in a community the caller manages; audited.
 pub async fn create(
@@ -37,7 +39,7 @@ pub async fn create(
     let community = managed_community(db.conn(), caller, community_id).await?;
     let mut errs = FieldErrors::new();
     errs.check(input.starts_at > now, "starts_at", "开始时间须晚于现在");
-    check_times(&mut errs, input.starts_at, input.ends_at);
+    check_times(&mut errs, now, input.starts_at, input.ends_at);
     check_points(&mut errs, input.points_per_hour, input.points_fixed);
     errs.finish()?;
     let txn = db.begin_write().await?;
@@ -108,7 +110,7 @@ pub async fn update(
             "活动已开始，不能再改时间",
         );
         errs.check(starts_at > now, "starts_at", "开始时间须晚于现在");
-        check_times(&mut errs, starts_at, ends_at);
+        check_times(&mut errs, now, starts_at, ends_at);
     }
     if input.points_per_hour.is_some() && input.points_fixed.is_some() {
         check_points(&mut errs, input.points_per_hour, input.points_fixed);
@@ -117,10 +119,19 @@ pub async fn update(
 
     let mut update = activities::Entity::update_many()
         .col_expr(activities::Column::UpdatedAt, Expr::value(now))
-        .col_expr(activities::Column::StartsAt, Expr::value(starts_at))
-        .col_expr(activities::Column::EndsAt, Expr::value(ends_at))
         .filter(activities::Column::Id.eq(activity.id))
         .filter(activities::Column::Status.eq(ActivityStatus::Open));
+    let retimed = input.starts_at.is_some() || input.ends_at.is_some();
+    if retimed {
+        // Only the times that were read are replaced, and only before the start: a
+        // concurrent edit of the times answers 409 instead of being undone.
+        update = update
+            .col_expr(activities::Column::StartsAt, Expr::value(starts_at))
+            .col_expr(activities::Column::EndsAt, Expr::value(ends_at))
+            .filter(activities::Column::StartsAt.eq(activity.starts_at))
+            .filter(activities::Column::EndsAt.eq(activity.ends_at))
+            .filter(activities::Column::StartsAt.gt(now));
+    }
     if let Some(title) = &input.title {
         update = update.col_expr(activities::Column::Title, Expr::value(title));
     }
@@ -166,6 +177,14 @@ pub async fn update(
             .ok_or_else(|| ApiError::not_found("activity"))?;
         if now_row.status == ActivityStatus::Cancelled {
             return Err(cancelled());
+        }
+        if retimed && (now_row.starts_at, now_row.ends_at) != (activity.starts_at, activity.ends_at)
+            || retimed && now_row.starts_at <= now
+        {
+            return Err(ApiError::conflict(
+                ErrorCode::EditConflict,
+                "活动时间刚被他人修改或活动已开始，请刷新后重试",
+            ));
         }
         return Err(ApiError::field("capacity", "名额不能少于已报名人数"));
     };
@@ -325,7 +344,18 @@ pub fn cancelled() -> ApiError {
     ApiError::conflict(ErrorCode::ActivityCancelled, "活动已取消")
 }
 
-fn check_times(errs: &mut FieldErrors, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) {
+fn check_times(
+    errs: &mut FieldErrors,
+    now: DateTime<Utc>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) {
+    errs.check(
+        now.checked_add_signed(FURTHEST)
+            .is_some_and(|furthest| starts_at <= furthest),
+        "starts_at",
+        "开始时间不能晚于一年以后",
+    );
     errs.check(ends_at > starts_at, "ends_at", "结束时间须晚于开始时间");
     errs.check(
         ends_at - starts_at <= LONGEST,

@@ -18,6 +18,7 @@ use super::{
     manage::{cancelled, find, kinds_allowed},
 };
 use crate::{
+    cache::Cache,
     db::Db,
     error::{is_unique_violation, ApiError, ApiResult, ErrorCode},
     volunteers::{
@@ -159,6 +160,7 @@ pub enum Visit {
 /// community's rotating code (required when the community requires it).
 pub async fn visit(
     db: &Db,
+    cache: &Cache,
     codes: &CheckinCodes,
     user_id: i64,
     now: DateTime<Utc>,
@@ -177,7 +179,10 @@ pub async fn visit(
         Visit::CheckIn => (activity.starts_at - CHECKIN_OPENS_BEFORE, activity.ends_at),
         Visit::CheckOut => (
             activity.starts_at - CHECKIN_OPENS_BEFORE,
-            activity.ends_at + CHECKOUT_CLOSES_AFTER,
+            activity
+                .ends_at
+                .checked_add_signed(CHECKOUT_CLOSES_AFTER)
+                .unwrap_or(activity.ends_at),
         ),
     };
     if now < opens || now > closes {
@@ -203,6 +208,9 @@ pub async fn visit(
         lng: input.lng,
         accuracy_m: input.accuracy_m,
     };
+    if input.code.is_some() {
+        evidence::charge_code(cache, user_id, community.id).await?;
+    }
     let proof = evidence::verify(codes, &site, fix, input.code.as_deref(), now)?;
 
     let txn = db.begin_write().await?;

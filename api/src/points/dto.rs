@@ -226,8 +226,10 @@ pub struct Leaderboard {
 #[into_params(parameter_in = Query)]
 pub struct StreetAdjustmentsQuery {
     /// First day (Asia/Shanghai), e.g. `2026-11-01`.
+    #[validate(custom(function = "crate::time_format::plausible_day"))]
     pub from: Option<chrono::NaiveDate>,
     /// Last day (Asia/Shanghai), included.
+    #[validate(custom(function = "crate::time_format::plausible_day"))]
     pub to: Option<chrono::NaiveDate>,
     /// Only the adjustments made by this staff member.
     #[validate(range(min = 1, message = "工作人员编号无效"))]

@@ -219,9 +219,12 @@ pub async fn award<C: ConnectionTrait>(
     let rule = points_rules::Entity::find()
         .filter(points_rules::Column::CommunityId.eq(award.community_id))
         .filter(points_rules::Column::Action.eq(award.action))
-        .filter(points_rules::Column::Enabled.eq(true))
         .one(db)
         .await?;
+    // A disabled rule pays nothing, whoever sets the amount.
+    if rule.as_ref().is_some_and(|r| !r.enabled) {
+        return Ok(AwardOutcome::NoRule);
+    }
     let (mut points, daily_cap, monthly_cap) = match (&rule, award.amount) {
         (_, Some(amount)) => (
             amount,

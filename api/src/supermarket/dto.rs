@@ -352,8 +352,10 @@ pub struct CommunityRedemptionsQuery {
     /// Only redemptions in this state; all when absent.
     pub status: Option<RedemptionStatus>,
     /// Created at or after this instant (RFC 3339).
+    #[validate(custom(function = "crate::time_format::plausible_instant"))]
     pub from: Option<DateTime<Utc>>,
     /// Created before this instant (RFC 3339).
+    #[validate(custom(function = "crate::time_format::plausible_instant"))]
     pub to: Option<DateTime<Utc>>,
     /// `true` adds `total`, the count of every redemption these filters match (e.g. the
     /// badge of pending pickups with `status=pending`).

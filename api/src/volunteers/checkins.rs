@@ -61,6 +61,9 @@ pub async fn check_in(
         .await?
         .ok_or_else(|| ApiError::not_found("community"))?;
     require_volunteer(db.conn(), user_id, community.id).await?;
+    if input.code.is_some() {
+        evidence::charge_code(cache, user_id, community.id).await?;
+    }
     let fix = Fix {
         lat: input.lat,
         lng: input.lng,
@@ -180,7 +183,8 @@ pub(super) async fn credit<C: ConnectionTrait>(
 }
 
 /// The speed implied by travel from the volunteer's latest check-in that still has its
-/// coordinates, granting each fix its reported accuracy (at most 200 m).
+/// coordinates and was not rejected by staff, granting each fix its reported accuracy (at
+/// most 200 m).
 async fn implied_speed_kmh<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
@@ -190,6 +194,7 @@ async fn implied_speed_kmh<C: ConnectionTrait>(
     let previous = checkins::Entity::find()
         .filter(checkins::Column::UserId.eq(user_id))
         .filter(checkins::Column::Lat.is_not_null())
+        .filter(checkins::Column::Status.ne(CheckinStatus::Rejected))
         .filter(checkins::Column::CreatedAt.gte(now - KEEP_COORDINATES))
         .order_by_desc(checkins::Column::Id)
         .one(db)

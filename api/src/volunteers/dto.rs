@@ -246,8 +246,10 @@ pub struct ListCheckinsQuery {
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// First day (Asia/Shanghai), e.g. `2026-11-01`; 29 days before `to` when absent.
+    #[validate(custom(function = "crate::time_format::plausible_day"))]
     pub from: Option<chrono::NaiveDate>,
     /// Last day (Asia/Shanghai), included; today when absent. At most 366 days after `from`.
+    #[validate(custom(function = "crate::time_format::plausible_day"))]
     pub to: Option<chrono::NaiveDate>,
 }
 

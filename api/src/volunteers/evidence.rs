@@ -8,12 +8,19 @@
 //! 2. a location whose reported accuracy is over 200 m counts only with a valid code
 //!    (422 `location_too_coarse`);
 //! 3. the location must lie within the radius of the centre or inside the boundary
-//!    (422 `outside_geofence`, with the distance).
+//!    (422 `outside_geofence`, with the distance); with a valid code the fix is granted its
+//!    reported accuracy (at most 200 m) beyond the radius.
+//!
+//! Codes are six digits, so attempts are budgeted: at most `CODE_ATTEMPTS` per volunteer and
+//! community in `CODE_WINDOW` (`charge_code`, 429 beyond), which keeps guessing hopeless.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use super::{code::CheckinCodes, dto::CheckinEvidence};
 use crate::{
+    cache::Cache,
     error::{ApiError, ApiResult, ErrorCode},
     regions::geo::{haversine_m, Boundary},
 };
@@ -22,6 +29,24 @@ use crate::{
 pub const COARSEST_ACCURACY_M: f64 = 200.0;
 /// Rounding slack of the radius test, so a point exactly on the radius is inside.
 const EDGE_SLACK_M: f64 = 0.001;
+/// Check-ins carrying a code a volunteer may try per community in `CODE_WINDOW`.
+pub const CODE_ATTEMPTS: u64 = 6;
+/// The window of `CODE_ATTEMPTS`.
+pub const CODE_WINDOW: Duration = Duration::from_secs(600);
+
+/// Counts an attempt with a code by `user_id` at `community_id`; 429 `rate_limited` past
+/// `CODE_ATTEMPTS` in `CODE_WINDOW`. At two accepted codes in a million, 864 tries a day give
+/// a guesser about one success in 600 days, and the location must still be inside the fence.
+pub async fn charge_code(cache: &Cache, user_id: i64, community_id: i64) -> ApiResult<()> {
+    let key = format!("rl:checkin-code:{community_id}:{user_id}");
+    let count = cache.hit(&key, CODE_WINDOW).await;
+    if count.count > CODE_ATTEMPTS {
+        return Err(ApiError::too_many_requests(
+            count.resets_in.as_secs().max(1),
+        ));
+    }
+    Ok(())
+}
 
 /// Where a check-in must happen.
 pub struct Site<'a> {
@@ -89,7 +114,15 @@ pub fn verify(
         ));
     }
     let distance = haversine_m(site.lat, site.lng, fix.lat, fix.lng);
-    let inside = distance <= site.radius_m + EDGE_SLACK_M
+    // The code proves presence at the screen; a coarse fix there may wander past the edge.
+    let granted = if coded {
+        fix.accuracy_m
+            .unwrap_or(0.0)
+            .clamp(0.0, COARSEST_ACCURACY_M)
+    } else {
+        0.0
+    };
+    let inside = distance <= site.radius_m + granted + EDGE_SLACK_M
         || site
             .boundary
             .and_then(|text| Boundary::parse(text).ok())

@@ -14,6 +14,7 @@ mod national;
 mod report;
 mod run;
 mod scenarios;
+mod stations;
 #[path = "../stats.rs"]
 mod stats;
 mod world;
@@ -79,6 +80,18 @@ pub struct Args {
     /// after it); 0 skips it.
     #[arg(long, default_value_t = 110_000)]
     pub national_communities: i64,
+    /// Courier stations of the stations-nearby scenario, spread over the communities (removed
+    /// after it); 0 skips it.
+    #[arg(long, default_value_t = 3_000)]
+    pub stations: i64,
+    /// Measure only `/healthz`, the bare actix-web endpoint and the stations nearby: no city
+    /// is generated (a new database gets `--communities` communities around Shanghai, a reused
+    /// one keeps its own), and the results go to `--stations-results`.
+    #[arg(long)]
+    pub only_stations: bool,
+    /// Where the markdown results of `--only-stations` go.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/stations-results.md"))]
+    pub stations_results: PathBuf,
     /// How each cold round makes the year leaderboard cold.
     #[arg(long, value_enum, default_value_t = scenarios::ColdBy::Write)]
     pub cold_by: scenarios::ColdBy,

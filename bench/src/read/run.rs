@@ -13,6 +13,7 @@ use crate::{
     national, query_i64,
     report::{self, Aim},
     scenarios::{self, Cold, Failures, Window},
+    stations,
     world::{self, Api, RedisKeys},
     Args, BenchDb,
 };
@@ -46,6 +47,7 @@ pub async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
         settings.caller_cache_ttl = Duration::from_secs(secs);
     }
     let pool = settings.db_max_connections;
+    let workers = settings.http_workers();
     // Building the server runs the migrations on the new database.
     let app = Application::build_with_clock(settings, Arc::new(Clock::default())).await?;
     let state = app.state();
@@ -58,6 +60,11 @@ pub async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
     let mut redis = RedisKeys::connect(&args.redis_url, &prefix).await?;
 
     let checks = db.connect(1).await?;
+    if args.only_stations {
+        let outcome = stations::alone(args, db, &api, &state, &checks, (workers, pool)).await;
+        let _ = redis.flush().await;
+        return outcome;
+    }
     if db.fresh {
         let sizes = Sizes {
             seed: args.seed,
@@ -206,6 +213,19 @@ pub async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
             .await?,
         );
     }
+    if args.stations > 0 {
+        let (bare, nearby) = stations::nearby(
+            &api,
+            &state,
+            &checks,
+            args.stations,
+            workers,
+            window,
+            &mut failures,
+        )
+        .await?;
+        rows.extend([bare, nearby]);
+    }
     let _ = redis.flush().await;
 
     let machine = machine(&checks, pool).await?;
@@ -223,6 +243,17 @@ pub async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", args.results.display()))?;
     eprintln!("written to {}", args.results.display());
     Ok(())
+}
+
+/// The output of git in the bench folder (empty when git is missing).
+pub fn git(args: &[&str]) -> String {
+    std::process::Command::new("git")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
 }
 
 /// What the database holds, counted.
@@ -286,7 +317,8 @@ impl Dataset {
     }
 }
 
-async fn machine(db: &DatabaseConnection, pool: u32) -> anyhow::Result<String> {
+/// The machine, PostgreSQL's version and the server's pool, in a sentence.
+pub async fn machine(db: &DatabaseConnection, pool: u32) -> anyhow::Result<String> {
     let version = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
@@ -322,15 +354,6 @@ fn render(
     rows: &[report::Row],
     failures: &Failures,
 ) -> String {
-    let git = |a: &[&str]| {
-        std::process::Command::new("git")
-            .args(a)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default()
-    };
     let dirty = if git(&["status", "--porcelain", "--", ".."]).is_empty() {
         ""
     } else {

@@ -12,7 +12,9 @@ use sea_orm::{
 use serde_json::{json, Value};
 
 use super::{
-    boundary_json, name_taken,
+    boundary_json,
+    community_map::Communities,
+    name_taken,
     near_index::{self, NearIndex},
     nearest, parse_boundary, still_referenced, street_and_district_names,
 };
@@ -106,7 +108,7 @@ pub async fn get_community<C: ConnectionTrait>(db: &C, id: i64) -> ApiResult<Com
 pub async fn list_communities<C: ConnectionTrait>(
     db: &C,
     cache: &Cache,
-    index: &NearIndex,
+    index: &NearIndex<Communities>,
     query: CommunityListQuery,
 ) -> ApiResult<Page<CommunityView>> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
@@ -140,7 +142,7 @@ pub async fn list_communities<C: ConnectionTrait>(
                 lat,
                 lng,
                 radius_m: query.radius_m.unwrap_or(DEFAULT_RADIUS_M),
-                street_id: query.street_id,
+                filter: query.street_id,
             };
             nearest::nearest(db, cache, index, &near, &page).await
         }

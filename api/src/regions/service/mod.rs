@@ -2,6 +2,7 @@
 //! transaction per change, unique names and objects in use answered as 409.
 
 pub mod communities;
+pub mod community_map;
 pub mod districts;
 pub mod grids;
 pub mod near_index;

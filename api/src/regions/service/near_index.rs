@@ -1,94 +1,161 @@
-//! The public map of communities held in memory for nearest-first lookups: every community's
-//! position sorted by latitude (about 32 bytes each, 3.5 MB at 110,000 communities), and the
-//! views of the communities asked for, under the `communities` cache generation. Any change
-//! of a community, street or district (`changed`, after its commit) starts a new generation,
-//! and the next lookup on every instance rebuilds the map with one index-only scan.
+//! Places held in memory for nearest-first lookups, one index per kind of place (a `Source`):
+//! every place's position sorted by latitude (about 32 bytes each, 3.5 MB at 110,000 places),
+//! and the views of the places asked for, under the source's cache generation (`communities`
+//! for the public map of communities, `stations` for courier stations). Any change of what a
+//! source shows starts a new generation (its `changed`, after the commit), and the next lookup
+//! on every instance rebuilds the index with one scan (index-only for communities).
 
 use std::{
     collections::HashMap,
+    future::Future,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
-use entity::communities;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
 
-use super::communities::views;
+use super::community_map::Communities;
 use crate::{
     cache::{Cache, Generation},
     error::ApiResult,
-    regions::{
-        dto::CommunityView,
-        geo::{self, LngSpan},
-    },
+    regions::geo::{self, LngSpan, SearchBox},
+    stations,
 };
 
-/// The cache family of the public map of communities.
-const FAMILY: &str = "communities";
-/// At most this many bytes of community views (their JSON) are kept per generation; a
+/// At most this many bytes of views (their JSON) are kept per generation; a community's
 /// boundary can be large.
 const MOST_VIEW_BYTES: usize = 16 << 20;
-/// A map is rebuilt after this long even without a change (a backstop should a change's
+/// An index is rebuilt after this long even without a change (a backstop should a change's
 /// announcement be lost, e.g. to a crash between the commit and the bump).
 const MAX_AGE: Duration = Duration::from_secs(300);
 
-/// Marks the public map of communities as changed; call it after the commit.
+/// Marks the public map of communities as changed; call it after the commit. Courier
+/// stations change with it: their views name their community, and a deleted community's
+/// stations go with it.
 pub async fn changed(cache: &Cache) {
-    cache.bump(FAMILY).await;
+    cache.bump(Communities::FAMILY).await;
+    stations::near::changed(cache).await;
 }
 
-/// The generation the map is read under.
-pub async fn generation(cache: &Cache) -> Generation {
-    cache.generation(FAMILY).await
+/// One place's position, and one number a filter reads (a community's street, a station's
+/// services as bits).
+#[derive(Clone, Copy, Debug)]
+pub struct Spot {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lng: f64,
+    /// Id.
+    pub id: i64,
+    /// What the source's filter reads.
+    pub key: i64,
 }
 
-/// One community's position.
-#[derive(Clone, Copy)]
-struct Spot {
-    lat: f64,
-    lng: f64,
-    id: i64,
-    street_id: i64,
+/// A kind of place found nearest first: where its positions and views come from, and its
+/// filter.
+pub trait Source: Send + Sync + 'static {
+    /// The cache family whose generation the index is read under.
+    const FAMILY: &'static str;
+    /// What a list answers for one place.
+    type View: Clone + Serialize;
+    /// The query's filter (e.g. a street, a service).
+    type Filter;
+
+    /// Whether a place of this `key` passes the filter.
+    fn keeps(filter: &Self::Filter, key: i64) -> bool;
+
+    /// The filter as one number, part of a cursor's fingerprint.
+    fn fingerprint(filter: &Self::Filter) -> i64;
+
+    /// Whether the filter leaves so few places that one box of the whole radius is best.
+    fn narrow(_filter: &Self::Filter) -> bool {
+        false
+    }
+
+    /// Every place's position (one scan).
+    fn spots<C: ConnectionTrait>(db: &C) -> impl Future<Output = ApiResult<Vec<Spot>>>;
+
+    /// The places in a box (the database path, for when generations are not shared); the
+    /// filter may be applied here already, and is applied again after.
+    fn in_box<C: ConnectionTrait>(
+        db: &C,
+        area: &SearchBox,
+        filter: &Self::Filter,
+    ) -> impl Future<Output = ApiResult<Vec<Spot>>>;
+
+    /// The views of these places (any order; a place deleted meanwhile is left out).
+    fn views<C: ConnectionTrait>(
+        db: &C,
+        ids: Vec<i64>,
+    ) -> impl Future<Output = ApiResult<Vec<Self::View>>>;
+
+    /// The id of a view.
+    fn id(view: &Self::View) -> i64;
+
+    /// Puts the distance in whole metres on a view.
+    fn place(view: &mut Self::View, distance_m: i64);
 }
 
-/// The map of one generation.
-pub struct Snapshot {
+/// The generation a source's index is read under.
+pub async fn generation<S: Source>(cache: &Cache) -> Generation {
+    cache.generation(S::FAMILY).await
+}
+
+/// The index of one generation.
+pub struct Snapshot<S: Source> {
     token: String,
     built: Instant,
     spots: Vec<Spot>,
-    views: Mutex<Kept>,
+    views: Mutex<Kept<S::View>>,
 }
 
 /// The views kept, and their size in bytes.
-#[derive(Default)]
-struct Kept {
-    views: HashMap<i64, CommunityView>,
+struct Kept<V> {
+    views: HashMap<i64, V>,
     bytes: usize,
 }
 
+impl<V> Default for Kept<V> {
+    fn default() -> Self {
+        Self {
+            views: HashMap::new(),
+            bytes: 0,
+        }
+    }
+}
+
 /// The current snapshot, rebuilt once per generation.
-#[derive(Default)]
-pub struct NearIndex {
-    current: Mutex<Option<Arc<Snapshot>>>,
+pub struct NearIndex<S: Source> {
+    current: Mutex<Option<Arc<Snapshot<S>>>>,
     rebuild: tokio::sync::Mutex<()>,
 }
 
-impl NearIndex {
-    fn current(&self) -> Option<Arc<Snapshot>> {
+impl<S: Source> Default for NearIndex<S> {
+    fn default() -> Self {
+        Self {
+            current: Mutex::default(),
+            rebuild: tokio::sync::Mutex::default(),
+        }
+    }
+}
+
+impl<S: Source> NearIndex<S> {
+    fn current(&self) -> Option<Arc<Snapshot<S>>> {
         self.current
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
 
-    /// The map of `generation`, built from the database if this process has not built it yet
-    /// (once, however many lookups wait for it).
+    /// The index of `generation`, built from the database if this process has not built it
+    /// yet (once, however many lookups wait for it).
     pub async fn snapshot<C: ConnectionTrait>(
         &self,
         db: &C,
         generation: &Generation,
-    ) -> ApiResult<Arc<Snapshot>> {
-        let fresh = |s: &Option<Arc<Snapshot>>| {
+    ) -> ApiResult<Arc<Snapshot<S>>> {
+        let fresh = |s: &Option<Arc<Snapshot<S>>>| {
             s.as_ref()
                 .filter(|s| s.token == generation.token && s.built.elapsed() < MAX_AGE)
                 .cloned()
@@ -100,47 +167,26 @@ impl NearIndex {
         if let Some(snapshot) = fresh(&self.current()) {
             return Ok(snapshot);
         }
-        let mut spots: Vec<Spot> = communities::Entity::find()
-            .select_only()
-            .columns([
-                communities::Column::Lat,
-                communities::Column::Lng,
-                communities::Column::Id,
-                communities::Column::StreetId,
-            ])
-            .into_tuple::<(f64, f64, i64, i64)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|(lat, lng, id, street_id)| Spot {
-                lat,
-                lng,
-                id,
-                street_id,
-            })
-            .collect();
-        spots.sort_by(|a, b| a.lat.total_cmp(&b.lat));
-        let snapshot = Arc::new(Snapshot {
-            token: generation.token.clone(),
-            built: Instant::now(),
-            spots,
-            views: Mutex::default(),
-        });
+        let snapshot = Arc::new(Snapshot::new(generation.token.clone(), S::spots(db).await?));
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(snapshot.clone());
         Ok(snapshot)
     }
 }
 
-impl Snapshot {
-    /// The communities within `reach` metres of the point (of one street, if given), as
-    /// (exact distance, id), unsorted: a binary search on latitude, then the box's longitudes.
-    pub fn within(
-        &self,
-        lat: f64,
-        lng: f64,
-        reach: f64,
-        street_id: Option<i64>,
-    ) -> Vec<(f64, i64)> {
+impl<S: Source> Snapshot<S> {
+    fn new(token: String, mut spots: Vec<Spot>) -> Self {
+        spots.sort_by(|a, b| a.lat.total_cmp(&b.lat));
+        Self {
+            token,
+            built: Instant::now(),
+            spots,
+            views: Mutex::default(),
+        }
+    }
+
+    /// The places within `reach` metres of the point that pass the filter, as (exact
+    /// distance, id), unsorted: a binary search on latitude, then the box's longitudes.
+    pub fn within(&self, lat: f64, lng: f64, reach: f64, filter: &S::Filter) -> Vec<(f64, i64)> {
         let area = geo::bbox(lat, lng, reach);
         let from = self.spots.partition_point(|s| s.lat < area.min_lat);
         let to = self.spots.partition_point(|s| s.lat <= area.max_lat);
@@ -151,21 +197,21 @@ impl Snapshot {
         };
         self.spots[from..to.max(from)]
             .iter()
-            .filter(|s| in_span(s.lng) && street_id.is_none_or(|id| id == s.street_id))
+            .filter(|s| in_span(s.lng) && S::keeps(filter, s.key))
             .map(|s| (geo::haversine_m(lat, lng, s.lat, s.lng), s.id))
             .filter(|(d, _)| *d <= reach)
             .collect()
     }
 
-    /// The views of these communities with their distances, in this order: kept ones from
-    /// memory, the others loaded in one query (and kept). A community deleted meanwhile is
-    /// left out.
+    /// The views of these places with their distances, in this order: kept ones from
+    /// memory, the others loaded in one query (and kept). A place deleted meanwhile is left
+    /// out.
     pub async fn views<C: ConnectionTrait>(
         &self,
         db: &C,
         hits: &[(f64, i64)],
-    ) -> ApiResult<Vec<CommunityView>> {
-        let mut found: HashMap<i64, CommunityView> = {
+    ) -> ApiResult<Vec<S::View>> {
+        let mut found: HashMap<i64, S::View> = {
             let kept = self.views.lock().unwrap_or_else(|p| p.into_inner());
             hits.iter()
                 .filter_map(|(_, id)| Some((*id, kept.views.get(id)?.clone())))
@@ -177,14 +223,7 @@ impl Snapshot {
             .filter(|id| !found.contains_key(id))
             .collect();
         if !missing.is_empty() {
-            let rows = communities::Entity::find()
-                .filter(communities::Column::Id.is_in(missing))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|c| (c, None))
-                .collect();
-            let loaded = views(db, rows).await?;
+            let loaded = S::views(db, missing).await?;
             let sizes: Vec<usize> = loaded
                 .iter()
                 .map(|v| serde_json::to_vec(v).map_or(0, |b| b.len()))
@@ -194,17 +233,18 @@ impl Snapshot {
                 *kept = Kept::default();
             }
             for (view, size) in loaded.into_iter().zip(sizes) {
-                if kept.views.insert(view.id, view.clone()).is_none() {
+                let id = S::id(&view);
+                if kept.views.insert(id, view.clone()).is_none() {
                     kept.bytes += size;
                 }
-                found.insert(view.id, view);
+                found.insert(id, view);
             }
         }
         Ok(hits
             .iter()
             .filter_map(|(distance, id)| {
                 let mut view = found.remove(id)?;
-                view.distance_m = Some(distance.round() as i64);
+                S::place(&mut view, distance.round() as i64);
                 Some(view)
             })
             .collect())
@@ -218,8 +258,8 @@ mod tests {
     use super::*;
 
     /// A map of `n` communities around Beijing and across the antimeridian, with streets.
-    fn map(rng: &mut StdRng, n: usize) -> Snapshot {
-        let mut spots: Vec<Spot> = (0..n)
+    fn map(rng: &mut StdRng, n: usize) -> Snapshot<Communities> {
+        let spots: Vec<Spot> = (0..n)
             .map(|i| {
                 let (lat, lng) = if i % 5 == 0 {
                     (
@@ -243,17 +283,11 @@ mod tests {
                     lat,
                     lng,
                     id: i as i64 + 1,
-                    street_id: (i % 7) as i64,
+                    key: (i % 7) as i64,
                 }
             })
             .collect();
-        spots.sort_by(|a, b| a.lat.total_cmp(&b.lat));
-        Snapshot {
-            token: "t".into(),
-            built: Instant::now(),
-            spots,
-            views: Mutex::default(),
-        }
+        Snapshot::new("t".into(), spots)
     }
 
     #[test]
@@ -271,11 +305,11 @@ mod tests {
             };
             let reach = rng.gen_range(100.0..200_000.0);
             let street = rng.gen_bool(0.3).then(|| rng.gen_range(0..7));
-            let mut found = snapshot.within(lat, lng, reach, street);
+            let mut found = snapshot.within(lat, lng, reach, &street);
             let mut scan: Vec<(f64, i64)> = snapshot
                 .spots
                 .iter()
-                .filter(|s| street.is_none_or(|id| id == s.street_id))
+                .filter(|s| street.is_none_or(|id| id == s.key))
                 .map(|s| (geo::haversine_m(lat, lng, s.lat, s.lng), s.id))
                 .filter(|(d, _)| *d <= reach)
                 .collect();
