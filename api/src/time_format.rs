@@ -43,6 +43,26 @@ pub mod option {
     }
 }
 
+/// The years a day or an instant given in a query may fall in: wider than any record, and
+/// inside every database's range (PostgreSQL refuses timestamps before 4713 BC).
+const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// Validator of a day-valued query parameter: years 2000 to 2100.
+pub fn plausible_day(day: &chrono::NaiveDate) -> Result<(), validator::ValidationError> {
+    use chrono::Datelike;
+    if PLAUSIBLE_YEARS.contains(&day.year()) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("range")
+            .with_message("日期须在2000年至2100年之间".into()))
+    }
+}
+
+/// Validator of an instant-valued query parameter: years 2000 to 2100.
+pub fn plausible_instant(at: &DateTime<Utc>) -> Result<(), validator::ValidationError> {
+    plausible_day(&at.date_naive())
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Timelike};
@@ -89,24 +109,4 @@ mod tests {
             })
         );
     }
-}
-
-/// The years a day or an instant given in a query may fall in: wider than any record, and
-/// inside every database's range (PostgreSQL refuses timestamps before 4713 BC).
-const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
-
-/// Validator of a day-valued query parameter: years 2000 to 2100.
-pub fn plausible_day(day: &chrono::NaiveDate) -> Result<(), validator::ValidationError> {
-    use chrono::Datelike;
-    if PLAUSIBLE_YEARS.contains(&day.year()) {
-        Ok(())
-    } else {
-        Err(validator::ValidationError::new("range")
-            .with_message("日期须在2000年至2100年之间".into()))
-    }
-}
-
-/// Validator of an instant-valued query parameter: years 2000 to 2100.
-pub fn plausible_instant(at: &DateTime<Utc>) -> Result<(), validator::ValidationError> {
-    plausible_day(&at.date_naive())
 }

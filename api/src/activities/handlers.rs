@@ -220,8 +220,7 @@ async fn visit(
         &state.checkin_codes,
         user_id,
         now,
-        activity_id,
-        which,
+        (activity_id, which),
         &input,
     )
     .await?;

@@ -178,9 +178,8 @@ pub async fn update(
         if now_row.status == ActivityStatus::Cancelled {
             return Err(cancelled());
         }
-        if retimed && (now_row.starts_at, now_row.ends_at) != (activity.starts_at, activity.ends_at)
-            || retimed && now_row.starts_at <= now
-        {
+        let moved = (now_row.starts_at, now_row.ends_at) != (activity.starts_at, activity.ends_at);
+        if retimed && (moved || now_row.starts_at <= now) {
             return Err(ApiError::conflict(
                 ErrorCode::EditConflict,
                 "活动时间刚被他人修改或活动已开始，请刷新后重试",

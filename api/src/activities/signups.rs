@@ -164,8 +164,7 @@ pub async fn visit(
     codes: &CheckinCodes,
     user_id: i64,
     now: DateTime<Utc>,
-    activity_id: i64,
-    visit: Visit,
+    (activity_id, visit): (i64, Visit),
     input: &ActivityCheckin,
 ) -> ApiResult<SignupView> {
     let activity = find(db.conn(), activity_id).await?;
