@@ -170,6 +170,8 @@ async fn another_instance_sees_revocations_and_changes_at_once() {
         .patch(&path, Some(&m.admin.token), json!({"name": "新仕奇社区"}))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // The public map may show another instance's change up to `near_index::RECENT` late.
+    tokio::time::sleep(api::regions::service::near_index::RECENT).await;
     assert_eq!(
         ok(&twin, near, None).await["items"][0]["name"],
         json!("新仕奇社区")

@@ -54,6 +54,23 @@ fn fresh_token() -> String {
     format!("{:016x}", rand::thread_rng().gen::<u64>())
 }
 
+/// Generations read lately, for `recent_generation`: each with when it was read and the
+/// number of this process's bumps then.
+#[derive(Default)]
+pub struct Recent {
+    bumps: std::sync::atomic::AtomicU64,
+    read: std::sync::Mutex<std::collections::HashMap<String, RecentRead>>,
+}
+
+/// When a generation was read, and this process's bump count then.
+type RecentRead = (std::time::Instant, u64, Generation);
+
+impl Recent {
+    fn read(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, RecentRead>> {
+        self.read.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 fn token_key(family: &str) -> String {
     format!("gen:{family}")
 }
@@ -93,6 +110,31 @@ impl Cache {
         }
     }
 
+    /// The generation of `family` as read at most `max_age` ago, if this process changed
+    /// nothing since; else `generation`. For hot public reads (the nearest maps) that may
+    /// show another instance's change up to `max_age` late: a change made here shows at once.
+    pub async fn recent_generation(
+        &self,
+        family: &str,
+        max_age: std::time::Duration,
+    ) -> Generation {
+        use std::sync::atomic::Ordering;
+        let bumps = self.recent.bumps.load(Ordering::Acquire);
+        if let Some((at, seen, generation)) = self.recent.read().get(family) {
+            if *seen == bumps && at.elapsed() < max_age {
+                return generation.clone();
+            }
+        }
+        let generation = self.generation(family).await;
+        if generation.shared {
+            self.recent.read().insert(
+                family.to_owned(),
+                (std::time::Instant::now(), bumps, generation.clone()),
+            );
+        }
+        generation
+    }
+
     /// Marks everything `family` shows as changed; call it after the commit. The change goes
     /// to Redis in a task of its own, so it lands even if the request is dropped meanwhile.
     pub async fn bump(&self, family: &str) {
@@ -109,6 +151,10 @@ impl Cache {
                 tracing::warn!(error = %e, "announcing a change to redis failed");
             }
         }
+        // After the new token is in place: a generation read before this is not kept.
+        self.recent
+            .bumps
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Replays the changes that did not reach Redis, once it answers.

@@ -33,6 +33,7 @@ pub struct Cache {
     redis: Option<RedisStore>,
     flights: flight::Flights,
     pending: generation::SharedPending,
+    recent: generation::Recent,
 }
 
 impl Cache {
@@ -43,6 +44,7 @@ impl Cache {
             redis: None,
             flights: Default::default(),
             pending: Default::default(),
+            recent: Default::default(),
         }
     }
 
@@ -53,6 +55,7 @@ impl Cache {
             redis: Some(RedisStore::connect(url, prefix).await?),
             flights: Default::default(),
             pending: Default::default(),
+            recent: Default::default(),
         })
     }
 

@@ -97,9 +97,14 @@ pub trait Source: Send + Sync + 'static {
     fn place(view: &mut Self::View, distance_m: i64);
 }
 
+/// How late a public map may show another instance's change (a change made on this
+/// instance shows at once): the map is read on every request, and this spares a Redis round
+/// trip per request.
+pub const RECENT: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// The generation a source's index is read under.
 pub async fn generation<S: Source>(cache: &Cache) -> Generation {
-    cache.generation(S::FAMILY).await
+    cache.recent_generation(S::FAMILY, RECENT).await
 }
 
 /// The index of one generation.
