@@ -1,4 +1,5 @@
-//! `--capture-statements`: the SQL one redemption runs, read from PostgreSQL's own log.
+//! `--capture-statements`: the SQL one request (a redemption, a check-in) runs, read from
+//! PostgreSQL's own log.
 
 use std::{
     io::{Read, Seek, SeekFrom},
@@ -9,10 +10,7 @@ use std::{
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use crate::{
-    database::BenchDb,
-    seed::{Api, Shelf, World},
-};
+use crate::database::BenchDb;
 
 const START: &str = "linli-bench probe start";
 const END: &str = "linli-bench probe end";
@@ -29,14 +27,13 @@ pub async fn enable(db: &BenchDb, checks: &DatabaseConnection) -> anyhow::Result
     Ok(())
 }
 
-/// Sends one redemption between two marker statements and prints what this database logged
-/// between them.
+/// Sends `request` (a `POST` to `path` that must answer 201) between two marker statements
+/// and prints what this database logged between them.
 pub async fn probe(
     db: &BenchDb,
     checks: &DatabaseConnection,
-    api: &Api,
-    world: &World,
-    shelf: &Shelf,
+    path: &str,
+    request: reqwest::RequestBuilder,
     log: &Path,
 ) -> anyhow::Result<()> {
     let offset = std::fs::metadata(log)
@@ -45,19 +42,12 @@ pub async fn probe(
     checks
         .execute_unprepared(&format!("SELECT '{START}'"))
         .await?;
-    let response = api
-        .http
-        .post(format!("{}/api/v1/redemptions", api.base))
-        .bearer_auth(&world.residents[0][0].token)
-        .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
-        .json(&serde_json::json!({ "goods_id": shelf.goods[0], "quantity": 1 }))
-        .send()
-        .await?;
+    let response = request.send().await?;
     let status = response.status();
     let body = response.text().await?;
     anyhow::ensure!(
         status == reqwest::StatusCode::CREATED,
-        "the probe redemption answered {status}: {body}"
+        "the probe POST {path} answered {status}: {body}"
     );
     checks
         .execute_unprepared(&format!("SELECT '{END}'"))
@@ -71,10 +61,7 @@ pub async fn probe(
     let tag = format!("@{} ", db.name);
     let mut inside = false;
     println!("Answer ({} bytes): {body}", body.len());
-    println!(
-        "Statements of one POST /api/v1/redemptions (from {}):",
-        log.display()
-    );
+    println!("Statements of one POST {path} (from {}):", log.display());
     for line in text.lines().filter(|l| l.contains(&tag)) {
         if line.contains(START) {
             inside = true;

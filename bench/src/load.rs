@@ -1,4 +1,4 @@
-//! The HTTP load: concurrent clients redeeming through `POST /api/v1/redemptions`.
+//! The HTTP load: concurrent clients repeating one POST (a redemption, a check-in).
 
 use std::{
     collections::BTreeMap,
@@ -43,25 +43,57 @@ impl Outcome {
     }
 }
 
-/// Runs one client per entry of `residents` for `duration`: each sends one redemption of
-/// one unit at a time, with a fresh `Idempotency-Key`, rotating over its own users and
-/// picking goods uniformly at random.
+/// What one client sends next: the index of the user (among the client's own) and the JSON
+/// body, or `None` when the client has nothing left to send.
+pub type Next = Arc<dyn Fn(usize, usize) -> Option<(usize, serde_json::Value)> + Send + Sync>;
+
+/// The request a phase repeats.
+#[derive(Clone)]
+pub struct Flow {
+    /// Path of the POST, e.g. `/api/v1/redemptions`.
+    pub path: &'static str,
+    /// Send a fresh `Idempotency-Key` with every request.
+    pub idempotent: bool,
+    /// Called with (client, turn) for every request.
+    pub next: Next,
+}
+
+/// Redemptions of one unit: each client rotates over its own users and picks goods
+/// uniformly at random.
+pub fn redemptions(goods: &[i64], users_per_client: usize) -> Flow {
+    let goods: Arc<[i64]> = goods.into();
+    Flow {
+        path: "/api/v1/redemptions",
+        idempotent: true,
+        next: Arc::new(move |_, turn| {
+            let goods_id = goods[rand::random::<usize>() % goods.len()];
+            Some((
+                turn % users_per_client,
+                serde_json::json!({ "goods_id": goods_id, "quantity": 1 }),
+            ))
+        }),
+    }
+}
+
+/// Runs one client per entry of `residents` for `duration`: each sends one request of
+/// `flow` at a time, as its users in turn, until the time is up or `flow` has nothing left.
+/// A client that runs out before the deadline counts one failure `exhausted`.
 pub async fn drive(
     api: &Api,
     residents: &[Vec<User>],
-    goods: &[i64],
+    flow: &Flow,
     duration: Duration,
 ) -> anyhow::Result<Outcome> {
-    let goods: Arc<[i64]> = goods.into();
-    let url: Arc<str> = format!("{}/api/v1/redemptions", api.base).into();
+    let url: Arc<str> = format!("{}{}", api.base, flow.path).into();
     let started = Instant::now();
     let deadline = started + duration;
     let tasks: Vec<_> = residents
         .iter()
-        .map(|users| {
-            let (http, url, goods, users) =
-                (api.http.clone(), url.clone(), goods.clone(), users.clone());
-            tokio::spawn(async move { client(http, &url, &users, &goods, deadline).await })
+        .enumerate()
+        .map(|(c, users)| {
+            let (http, url, flow, users) =
+                (api.http.clone(), url.clone(), flow.clone(), users.clone());
+            tokio::spawn(async move { client(http, &url, c, &users, &flow, deadline).await })
         })
         .collect();
     let mut outcome = Outcome::default();
@@ -75,24 +107,29 @@ pub async fn drive(
 async fn client(
     http: reqwest::Client,
     url: &str,
+    index: usize,
     users: &[User],
-    goods: &[i64],
+    flow: &Flow,
     deadline: Instant,
 ) -> Outcome {
     let mut outcome = Outcome::default();
     let mut turn = 0usize;
     while Instant::now() < deadline {
-        let user = &users[turn % users.len()];
+        let Some((user, body)) = (flow.next)(index, turn) else {
+            *outcome.failures.entry("exhausted".to_owned()).or_default() += 1;
+            outcome.first_failure.get_or_insert_with(|| {
+                format!("exhausted: client {index} had nothing left to send after {turn} requests")
+            });
+            break;
+        };
+        let user = &users[user];
         turn += 1;
-        let goods_id = goods[rand::random::<usize>() % goods.len()];
         let sent = Instant::now();
-        let answer = http
-            .post(url)
-            .bearer_auth(&user.token)
-            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
-            .json(&serde_json::json!({ "goods_id": goods_id, "quantity": 1 }))
-            .send()
-            .await;
+        let mut request = http.post(url).bearer_auth(&user.token).json(&body);
+        if flow.idempotent {
+            request = request.header("Idempotency-Key", uuid::Uuid::new_v4().to_string());
+        }
+        let answer = request.send().await;
         let failure = match answer {
             Ok(response) => {
                 let status = response.status();

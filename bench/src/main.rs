@@ -1,12 +1,15 @@
-//! `redemption-bench`: redemptions through the real server under concurrent load, next to
-//! the same SQL statements run directly by pgbench on the same database (the ceiling).
+//! `redemption-bench`: redemptions (or, with `--flow checkin`, check-ins) through the real
+//! server under concurrent load, next to the same SQL statements run directly by pgbench on
+//! the same database (the ceiling).
 //!
 //! ```text
 //! cargo run --release -p linli-bench -- --database-url postgres://postgres@127.0.0.1:5432/test
+//! cargo run --release -p linli-bench -- --database-url postgres://postgres@127.0.0.1:5432/test --flow checkin
 //! ```
 //! See bench/README.md for what it does and what the columns mean.
 
 mod capture;
+mod checkin;
 mod database;
 mod load;
 mod raw;
@@ -22,7 +25,7 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::{bail, ensure, Context};
 use api::{clock::Clock, config::Settings, Application};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::{
@@ -33,10 +36,23 @@ use crate::{
     stats::{CpuSnapshot, Latencies},
 };
 
-/// Load benchmark of `POST /api/v1/redemptions` on PostgreSQL, with pgbench as the ceiling.
+/// The request a run measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FlowKind {
+    /// `POST /api/v1/redemptions` (bench/sql/redemption.sql).
+    Redemption,
+    /// `POST /api/v1/checkins` (bench/sql/checkin.sql).
+    Checkin,
+}
+
+/// Load benchmark of `POST /api/v1/redemptions` (or `/checkins`) on PostgreSQL, with pgbench
+/// as the ceiling.
 #[derive(Parser, Debug)]
 #[command(name = "redemption-bench")]
 struct Args {
+    /// What to measure.
+    #[arg(long, value_enum, default_value_t = FlowKind::Redemption)]
+    flow: FlowKind,
     /// Any existing database of the server; the run creates and drops its own next to it.
     #[arg(
         long,
@@ -59,6 +75,10 @@ struct Args {
     /// Goods of the "spread" scenario.
     #[arg(long, default_value_t = 64)]
     goods: usize,
+    /// `--flow checkin`: communities of each phase; every volunteer is registered in each,
+    /// and a client has (users per client × communities) check-ins to send per phase.
+    #[arg(long, default_value_t = 64)]
+    communities: usize,
     /// The server's database pool (`LINLI_DB_MAX_CONNECTIONS`); its default when absent.
     #[arg(long)]
     db_pool: Option<u32>,
@@ -77,10 +97,11 @@ struct Args {
     /// Format the access log as production does (JSON, info), into a sink.
     #[arg(long)]
     access_log: bool,
-    /// Where the markdown results go (only when every redemption succeeded).
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/results.md"))]
-    results: PathBuf,
-    /// Instead of the benchmark: log every statement of one redemption from this
+    /// Where the markdown results go (only when every request succeeded); bench/results.md,
+    /// or bench/results-checkin.md with `--flow checkin`, when absent.
+    #[arg(long)]
+    results: Option<PathBuf>,
+    /// Instead of the benchmark: log every statement of one redemption (or check-in) from this
     /// PostgreSQL log file (e.g. /var/log/postgresql/postgresql-15-main.log) and print them.
     #[arg(long, value_name = "POSTGRES_LOG")]
     capture_statements: Option<PathBuf>,
@@ -94,7 +115,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     init_tracing(args.access_log);
     ensure!(
-        args.clients > 0 && args.users_per_client > 0 && args.goods > 0,
+        args.clients > 0 && args.users_per_client > 0 && args.goods > 0 && args.communities > 0,
         "counts must be positive"
     );
     ensure!(
@@ -153,6 +174,9 @@ async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
     let state = app.state();
     let api = Api::new(app.port())?;
     tokio::spawn(app.run_until_stopped());
+    if args.flow == FlowKind::Checkin {
+        return checkin::run(args, db, &api, &state, &checks, pool).await;
+    }
 
     eprintln!(
         "seeding {} residents and the goods through the API",
@@ -161,7 +185,13 @@ async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
     let world = seed::world(&api, &state, args.clients, args.users_per_client).await?;
     if let Some(log) = &args.capture_statements {
         let shelf = seed::shelf(&api, &world, "探针", 1, 100).await?;
-        return capture::probe(db, &checks, &api, &world, &shelf, log).await;
+        let request = api
+            .http
+            .post(format!("{}/api/v1/redemptions", api.base))
+            .bearer_auth(&world.residents[0][0].token)
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .json(&serde_json::json!({ "goods_id": shelf.goods[0], "quantity": 1 }));
+        return capture::probe(db, &checks, "/api/v1/redemptions", request, log).await;
     }
     // Enough stock for 20,000 redemptions a second on one item.
     let hot_stock = ((args.warmup + args.seconds) as i64 * 20_000).max(100_000);
@@ -240,24 +270,7 @@ async fn run(args: &Args, db: &BenchDb) -> anyhow::Result<()> {
         cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         idle = 100.0 * idle_busy,
     );
-    let markdown = render(&setup, args.goods, &phases);
-    println!("\n{markdown}");
-    let failed = phases.iter().map(|p| p.failed).sum::<u64>();
-    if failed > 0 {
-        bail!(
-            "{failed} redemptions were not answered 201 (see FAILURE above); {} left as it was",
-            args.results.display()
-        );
-    }
-    std::fs::write(&args.results, &markdown)
-        .with_context(|| format!("cannot write {}", args.results.display()))?;
-    eprintln!("written to {}", args.results.display());
-    Ok(())
-}
-
-/// The results as markdown: the command, the setup, the table and every phase.
-fn render(setup: &str, goods: usize, phases: &[Phase]) -> String {
-    let spread = format!("spread over {goods} goods");
+    let spread = format!("spread over {} goods", args.goods);
     let rows = [
         Row {
             scenario: &spread,
@@ -275,6 +288,38 @@ fn render(setup: &str, goods: usize, phases: &[Phase]) -> String {
             raw: &phases[4],
         },
     ];
+    let markdown = render("Redemption benchmark results", &setup, &rows, &phases);
+    publish(args, "redemptions", "results.md", &markdown, &phases)
+}
+
+/// Prints the results and writes them to `--results` (or `default` in bench/) when every
+/// request of the phases succeeded; fails the run otherwise.
+fn publish(
+    args: &Args,
+    what: &str,
+    default: &str,
+    markdown: &str,
+    phases: &[Phase],
+) -> anyhow::Result<()> {
+    let path = args
+        .results
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(default));
+    println!("\n{markdown}");
+    let failed = phases.iter().map(|p| p.failed).sum::<u64>();
+    if failed > 0 {
+        bail!(
+            "{failed} {what} were not answered 201 (see FAILURE above); {} left as it was",
+            path.display()
+        );
+    }
+    std::fs::write(&path, markdown).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!("written to {}", path.display());
+    Ok(())
+}
+
+/// The results as markdown: the command, the setup, the table and every phase.
+fn render(title: &str, setup: &str, rows: &[Row<'_>], phases: &[Phase]) -> String {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     let git = |args: &[&str]| {
         std::process::Command::new("git")
@@ -291,19 +336,19 @@ fn render(setup: &str, goods: usize, phases: &[Phase]) -> String {
         " with uncommitted changes"
     };
     format!(
-        "# Redemption benchmark results\n\n\
+        "# {title}\n\n\
          `cargo run --release -p linli-bench -- {arguments}`\n\n\
          Run {date} on commit {commit}{dirty}. {setup}\n\n\
          {table}\n\
-         Non-201 answers: {api_failed}. Failed pgbench transactions: none (any fails the run).\n\n\
+         Non-201 answers: {failed}. Failed pgbench transactions: none (any fails the run).\n\n\
          ## Phases\n\n{details}",
         arguments = arguments.join(" "),
         date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         commit = Some(git(&["rev-parse", "--short", "HEAD"]))
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| "unknown".into()),
-        table = report::table(&rows),
-        api_failed = phases[0].failed + phases[1].failed,
+        table = report::table(rows),
+        failed = phases.iter().map(|p| p.failed).sum::<u64>(),
         details = report::phases(phases),
     )
 }
@@ -326,15 +371,32 @@ async fn api_phase(
     name: &str,
     window: Window,
 ) -> anyhow::Result<Phase> {
+    let flow = load::redemptions(&shelf.goods, world.residents[0].len());
+    let (phase, created) = http_phase(api, &world.residents, &flow, checks, name, window).await?;
+    check_shelf(checks, shelf, created).await?;
+    Ok(phase)
+}
+
+/// Warm-up, then the measured window of HTTP load of `flow`; answers the phase and the 201s
+/// of both (for the caller's checks). Answers other than 201 are counted and shown (the run
+/// fails at the end when there are any).
+async fn http_phase(
+    api: &Api,
+    residents: &[Vec<seed::User>],
+    flow: &load::Flow,
+    checks: &DatabaseConnection,
+    name: &str,
+    window: Window,
+) -> anyhow::Result<(Phase, u64)> {
     eprintln!(
         "{name}: {} s warm-up, {} s measured",
         window.warmup.as_secs(),
         window.measured.as_secs()
     );
     settle(checks).await;
-    let warm = load::drive(api, &world.residents, &shelf.goods, window.warmup).await?;
+    let warm = load::drive(api, residents, flow, window.warmup).await?;
     let (before, started) = (CpuSnapshot::take(), checkpoints(checks).await?);
-    let outcome = load::drive(api, &world.residents, &shelf.goods, window.measured).await?;
+    let outcome = load::drive(api, residents, flow, window.measured).await?;
     let cpu = before.until(&CpuSnapshot::take());
     let checkpoints = checkpoints(checks).await? - started;
     let failed = warm.failed() + outcome.failed();
@@ -346,9 +408,8 @@ async fn api_phase(
             warm.first_failure.as_ref().or(outcome.first_failure.as_ref()).cloned().unwrap_or_default()
         );
     }
-    check_shelf(checks, shelf, warm.created() + outcome.created()).await?;
     let latencies = Latencies::new(outcome.latencies_us.clone());
-    Ok(Phase {
+    let phase = Phase {
         name: name.to_owned(),
         done: outcome.created(),
         rate: outcome.created() as f64 / outcome.elapsed.as_secs_f64(),
@@ -357,7 +418,8 @@ async fn api_phase(
         failed,
         cpu,
         checkpoints,
-    })
+    };
+    Ok((phase, warm.created() + outcome.created()))
 }
 
 /// What every pgbench phase shares.
@@ -372,15 +434,8 @@ struct RawRun<'a> {
 impl RawRun<'_> {
     /// pgbench's warm-up and measured run of `script` on `shelf`, then the shelf's checks.
     async fn phase(&self, script: Script, shelf: &Shelf, name: &str) -> anyhow::Result<Phase> {
-        eprintln!(
-            "{name}: {} s warm-up, {} s measured",
-            self.window.warmup.as_secs(),
-            self.window.measured.as_secs()
-        );
         let (goods_first, goods_last) = (shelf.goods[0], shelf.goods[shelf.goods.len() - 1]);
         let vars = [
-            ("first_user", self.first_user.to_string()),
-            ("per_client", self.per_client.to_string()),
             ("goods_first", goods_first.to_string()),
             ("goods_last", goods_last.to_string()),
             ("community", shelf.community_id.to_string()),
@@ -391,20 +446,46 @@ impl RawRun<'_> {
                 seed::answer_like(shelf, goods_last, self.first_user),
             ),
         ];
+        let (phase, done) = self.run(script, &vars, name).await?;
+        check_shelf(self.checks, shelf, done).await?;
+        Ok(phase)
+    }
+
+    /// pgbench's warm-up and measured run of `script` with `vars` (`first_user` and
+    /// `per_client` are added); answers the phase and the transactions of both.
+    async fn run(
+        &self,
+        script: Script,
+        vars: &[(&str, String)],
+        name: &str,
+    ) -> anyhow::Result<(Phase, u64)> {
+        eprintln!(
+            "{name}: {} s warm-up, {} s measured",
+            self.window.warmup.as_secs(),
+            self.window.measured.as_secs()
+        );
+        // `pass` tells the warm-up (0) from the measured run (1): a script that must not
+        // repeat itself across the two (bench/sql/checkin.sql's days) uses it.
+        let mut vars = vars.to_vec();
+        vars.push(("first_user", self.first_user.to_string()));
+        vars.push(("per_client", self.per_client.to_string()));
+        vars.push(("pass", "0".to_owned()));
         settle(self.checks).await;
         let warm = if self.window.warmup.is_zero() {
             0
         } else {
             tokio::task::block_in_place(|| self.pgbench.warm_up(script, &vars, self.window.warmup))?
         };
+        if let Some(pass) = vars.last_mut() {
+            pass.1 = "1".to_owned();
+        }
         let (before, started) = (CpuSnapshot::take(), checkpoints(self.checks).await?);
         let outcome = tokio::task::block_in_place(|| {
             self.pgbench.measure(script, &vars, self.window.measured)
         })?;
         let cpu = before.until(&CpuSnapshot::take());
         let checkpoints = checkpoints(self.checks).await? - started;
-        check_shelf(self.checks, shelf, warm + outcome.transactions).await?;
-        Ok(Phase {
+        let phase = Phase {
             name: name.to_owned(),
             done: outcome.transactions,
             rate: outcome.tps,
@@ -413,7 +494,8 @@ impl RawRun<'_> {
             failed: 0,
             cpu,
             checkpoints,
-        })
+        };
+        Ok((phase, warm + outcome.transactions))
     }
 }
 

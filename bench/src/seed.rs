@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 const POINTS_PER_RESIDENT: i64 = 100_000;
 /// Points price of every benchmark item.
 pub const PRICE: i64 = 10;
+/// Where every benchmark community stands (a check-in sent from here is inside every
+/// geofence, and travel between communities takes no time).
+pub const POSITION: (f64, f64) = (31.23, 121.47);
 /// Largest stock one create or restock call accepts.
 const STOCK_STEP: i64 = 100_000;
 
@@ -157,6 +160,19 @@ pub async fn world(
     clients: usize,
     per_client: usize,
 ) -> anyhow::Result<World> {
+    let world = people(api, state, clients, per_client).await?;
+    fund(api, &world).await?;
+    Ok(world)
+}
+
+/// Creates the admin, the region, the staff member and the residents (logged in with
+/// `mock:` codes, one after another so that their ids are consecutive).
+pub async fn people(
+    api: &Api,
+    state: &AppState,
+    clients: usize,
+    per_client: usize,
+) -> anyhow::Result<World> {
     let password = "benchmark password";
     api::identity::login::create_admin(
         &state.db,
@@ -208,13 +224,18 @@ pub async fn world(
         "resident ids are not consecutive; pgbench could not address them"
     );
 
-    let world = World {
+    Ok(World {
         admin,
         staff,
         street_id: street,
         residents,
-    };
-    let home = community(api, &world, "压测社区").await?;
+    })
+}
+
+/// Makes every resident an approved resident of a home community and gives each
+/// `POINTS_PER_RESIDENT` points by staff adjustments.
+async fn fund(api: &Api, world: &World) -> anyhow::Result<()> {
+    let home = community(api, world, "压测社区").await?;
     // Staff adjust only the points of approved residents of their community.
     stream::iter(world.residents.iter().flatten().enumerate())
         .map(|(i, user)| {
@@ -231,6 +252,7 @@ pub async fn world(
         .try_collect::<Vec<_>>()
         .await?;
     let adjustments = format!("/api/v1/communities/{home}/points/adjustments");
+    let ids = world.residents.iter().flatten().map(|u| u.id);
     stream::iter(ids)
         .map(|user_id| {
             let body =
@@ -241,14 +263,14 @@ pub async fn world(
         .buffer_unordered(16)
         .try_collect::<Vec<_>>()
         .await?;
-    Ok(world)
+    Ok(())
 }
 
 /// A community in the benchmark street, managed by the benchmark staff member. Its
 /// supermarket serves anyone: the residents live in the home community and redeem on the
-/// shelves of others.
-async fn community(api: &Api, world: &World, name: &str) -> anyhow::Result<i64> {
-    let body = json!({ "street_id": world.street_id, "name": name, "lat": 31.23, "lng": 121.47,
+/// shelves of others. Every benchmark community stands at `POSITION`.
+pub async fn community(api: &Api, world: &World, name: &str) -> anyhow::Result<i64> {
+    let body = json!({ "street_id": world.street_id, "name": name, "lat": POSITION.0, "lng": POSITION.1,
                        "checkin_radius_m": 300, "supermarket_policy": "anyone" });
     let id = id_of(
         &api.post("/api/v1/communities", Some(&world.admin.token), body)
