@@ -122,21 +122,31 @@ pub async fn insufficient<C: ConnectionTrait>(db: &C, user_id: i64) -> ApiError 
 }
 
 /// Creates the user's wallet if missing and locks it until the transaction ends, so that
-/// checks made after this (caps, repeated keys, limits) cannot race another change.
+/// checks made after this (caps, repeated keys, limits) cannot race another change. One
+/// statement: an insert that, on the existing wallet, updates it to itself (which takes the
+/// row lock on PostgreSQL; SQLite has one writer anyway).
 pub async fn lock_wallet<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    ensure_wallet(db, user_id, now).await?;
-    points_wallets::Entity::update_many()
-        .col_expr(
-            points_wallets::Column::UpdatedAt,
-            Expr::col(points_wallets::Column::UpdatedAt),
-        )
-        .filter(points_wallets::Column::UserId.eq(user_id))
-        .exec(db)
-        .await?;
+    points_wallets::Entity::insert(points_wallets::ActiveModel {
+        user_id: Set(user_id),
+        balance: Set(0),
+        lifetime_earned: Set(0),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(points_wallets::Column::UserId)
+            .value(
+                points_wallets::Column::UpdatedAt,
+                Expr::col((points_wallets::Entity, points_wallets::Column::UpdatedAt)),
+            )
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
     Ok(())
 }
 

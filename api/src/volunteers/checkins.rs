@@ -56,14 +56,16 @@ pub async fn check_in(
 ) -> ApiResult<CheckinView> {
     let input = attempt.input;
     let user_id = attempt.user_id;
+    if input.code.is_some() {
+        evidence::charge_code(cache, user_id, input.community_id).await?;
+    }
+    // Everything on one connection, in one transaction: its reads cost no pool round trips.
+    let txn = db.begin_write().await?;
     let community = communities::Entity::find_by_id(input.community_id)
-        .one(db.conn())
+        .one(&*txn)
         .await?
         .ok_or_else(|| ApiError::not_found("community"))?;
-    require_volunteer(db.conn(), user_id, community.id).await?;
-    if input.code.is_some() {
-        evidence::charge_code(cache, user_id, community.id).await?;
-    }
+    require_volunteer(&*txn, user_id, community.id).await?;
     let fix = Fix {
         lat: input.lat,
         lng: input.lng,
@@ -71,23 +73,9 @@ pub async fn check_in(
     };
     let proof = evidence::verify(codes, &site(&community), fix, input.code.as_deref(), now)?;
     let local_day = local_day(now);
-
-    let txn = db.begin_write().await?;
-    // One volunteer's check-ins are decided one at a time (the speed check reads the
-    // previous one; the day's check is then exact without relying on the failed insert).
+    // One volunteer's check-ins are decided one at a time: the speed check reads the
+    // previous one. A second check-in of the day fails on the unique index (409).
     ledger::lock_wallet(&*txn, user_id, now).await?;
-    let taken = checkins::Entity::find()
-        .select_only()
-        .column(checkins::Column::Id)
-        .filter(checkins::Column::UserId.eq(user_id))
-        .filter(checkins::Column::CommunityId.eq(community.id))
-        .filter(checkins::Column::LocalDay.eq(&local_day))
-        .into_tuple::<i64>()
-        .one(&*txn)
-        .await?;
-    if taken.is_some() {
-        return Err(already_checked_in());
-    }
     let speed = implied_speed_kmh(&*txn, user_id, fix, now).await?;
     let flagged = speed.is_some_and(|s| s > MAX_PLAUSIBLE_KMH);
     let inserted = checkins::ActiveModel {
