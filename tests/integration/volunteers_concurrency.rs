@@ -93,7 +93,11 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 6,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// Whatever the bursts and the clock do: at most one check-in per volunteer and day, one
     /// award per accepted check-in, within the daily cap, and the ledger adds up.
