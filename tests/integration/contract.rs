@@ -206,6 +206,28 @@ async fn put_on_me_and_post_on_a_community_answer_json_405_with_allow() {
     assert_eq!(body["code"], "not_found");
 }
 
+/// Generated clients name a function after each `operationId`: two operations with one id
+/// make a client that does not compile (or silently calls the wrong one).
+#[test]
+fn every_operation_id_is_unique() {
+    let doc = document();
+    let mut seen = std::collections::BTreeMap::new();
+    let mut twice = vec![];
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(id) = op["operationId"].as_str() else {
+                continue;
+            };
+            let here = format!("{} {path}", method.to_uppercase());
+            if let Some(first) = seen.insert(id.to_owned(), here.clone()) {
+                twice.push(format!("{id}: {first} and {here}"));
+            }
+        }
+    }
+    assert!(twice.is_empty(), "{twice:#?}");
+    assert!(seen.len() > 80, "only {} operations", seen.len());
+}
+
 #[test]
 fn every_path_parameter_is_in_its_path_template() {
     let doc = document();

@@ -177,7 +177,7 @@ pub async fn withdraw(
         (status = 404, description = "`not_found`: no such activity", body = ErrorBody),
         (status = 409, description = "`already_checked_in`, `activity_not_open` or `activity_cancelled`", body = ErrorBody),
         (status = 422, description = "`outside_geofence` (with `details.distance_m`), `checkin_code_invalid`, `location_too_coarse` or `validation_failed`", body = ErrorBody)))]
-pub async fn check_in(
+pub async fn check_in_to_activity(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     id: web::Path<i64>,
@@ -197,7 +197,7 @@ pub async fn check_in(
         (status = 404, description = "`not_found`: no such activity", body = ErrorBody),
         (status = 409, description = "`not_checked_in`, `already_checked_out`, `activity_not_open` or `activity_cancelled`", body = ErrorBody),
         (status = 422, description = "`outside_geofence` (with `details.distance_m`), `checkin_code_invalid`, `location_too_coarse` or `validation_failed`", body = ErrorBody)))]
-pub async fn check_out(
+pub async fn check_out_of_activity(
     state: web::Data<AppState>,
     AuthUser(caller): AuthUser,
     id: web::Path<i64>,

@@ -26,8 +26,8 @@ use utoipa::OpenApi;
         handlers::sign_up,
         handlers::list_signups,
         handlers::withdraw,
-        handlers::check_in,
-        handlers::check_out,
+        handlers::check_in_to_activity,
+        handlers::check_out_of_activity,
         handlers::confirm_attendance,
         handlers::my_service_records
     ),
@@ -70,8 +70,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/activities/{id}/signups", web::post().to(h::sign_up))
     .route("/activities/{id}/signups", web::get().to(h::list_signups))
     .route("/activities/{id}/signups/me", web::delete().to(h::withdraw))
-    .route("/activities/{id}/checkin", web::post().to(h::check_in))
-    .route("/activities/{id}/checkout", web::post().to(h::check_out))
+    .route(
+        "/activities/{id}/checkin",
+        web::post().to(h::check_in_to_activity),
+    )
+    .route(
+        "/activities/{id}/checkout",
+        web::post().to(h::check_out_of_activity),
+    )
     .route(
         "/activities/{id}/attendance",
         web::post().to(h::confirm_attendance),
