@@ -104,3 +104,37 @@ async fn attendance_confirmed_concurrently_pays_each_volunteer_once() {
     assert_ledger_invariants(&app).await;
     assert_service_invariants(&app).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_volunteer_withdrawing_and_signing_up_at_once_never_fails_nor_miscounts() {
+    let app = spawn().await;
+    let m = app.market().await;
+    let id = publish(&app, &m.staff, m.community, activity(&app, json!({}))).await;
+    let ann = volunteer(&app, &m, "ann").await;
+    let withdraw = format!("/api/v1/activities/{id}/signups/me");
+    for _ in 0..10 {
+        let (signed, gone) = tokio::join!(
+            sign_up(&app, &ann, id),
+            app.delete(&withdraw, Some(&ann.token))
+        );
+        assert!(
+            [StatusCode::CREATED, StatusCode::CONFLICT].contains(&signed.0),
+            "sign-up: {signed:?}"
+        );
+        assert!(
+            [StatusCode::NO_CONTENT, StatusCode::NOT_FOUND].contains(&gone.0),
+            "withdraw: {gone:?}"
+        );
+        let taken = app
+            .scalar(&format!(
+                "SELECT CAST(taken AS BIGINT) AS n FROM activities WHERE id = {id}"
+            ))
+            .await;
+        let signups = app
+            .scalar(&format!(
+                "SELECT COUNT(*) AS n FROM activity_signups WHERE activity_id = {id}"
+            ))
+            .await;
+        assert_eq!(taken, signups, "places taken follow the sign-ups");
+    }
+}

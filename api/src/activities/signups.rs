@@ -120,6 +120,16 @@ pub async fn withdraw(
         return Err(started());
     }
     let txn = db.begin_write().await?;
+    // The activity row first, as a sign-up takes it: the same lock order, so one user's
+    // withdrawal and sign-up racing each other wait instead of deadlocking on PostgreSQL.
+    activities::Entity::update_many()
+        .col_expr(
+            activities::Column::Taken,
+            Expr::col(activities::Column::Taken),
+        )
+        .filter(activities::Column::Id.eq(activity.id))
+        .exec(&*txn)
+        .await?;
     let deleted = signups::Entity::delete_many()
         .filter(signups::Column::ActivityId.eq(activity.id))
         .filter(signups::Column::UserId.eq(user_id))
