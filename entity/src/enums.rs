@@ -252,6 +252,10 @@ mod tests {
         same_on_the_wire::<Kind>();
         same_on_the_wire::<MediaPurpose>();
         same_on_the_wire::<SupermarketPolicy>();
+        same_on_the_wire::<crate::volunteering::VolunteerKind>();
+        same_on_the_wire::<crate::volunteering::RegistrationStatus>();
+        same_on_the_wire::<crate::volunteering::CheckinEvidence>();
+        same_on_the_wire::<crate::volunteering::CheckinStatus>();
     }
 
     #[test]

@@ -113,30 +113,3 @@ pub enum CheckinStatus {
     #[sea_orm(string_value = "rejected")]
     Rejected,
 }
-
-#[cfg(test)]
-mod tests {
-    use sea_orm::Iterable;
-
-    use super::*;
-
-    fn same_on_the_wire<E>()
-    where
-        E: ActiveEnum<Value = String> + Iterable + Serialize,
-    {
-        for variant in E::iter() {
-            assert_eq!(
-                serde_json::to_value(&variant).unwrap(),
-                serde_json::Value::String(variant.to_value())
-            );
-        }
-    }
-
-    #[test]
-    fn json_values_are_the_stored_strings() {
-        same_on_the_wire::<VolunteerKind>();
-        same_on_the_wire::<RegistrationStatus>();
-        same_on_the_wire::<CheckinEvidence>();
-        same_on_the_wire::<CheckinStatus>();
-    }
-}
